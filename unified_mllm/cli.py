@@ -35,9 +35,11 @@ def write_shapes(out, n: int = 200, size: int = 32, seed: int = 0, per_task: int
     (out / 'shapes_summary.json').write_text(json.dumps(summary, indent=2))
     return summary
 
-# %% ../nbs/04_cli.ipynb #ba20c1e8
+# %% ../nbs/04_cli.ipynb #ce964018
 REPRODUCTIONS: dict[str, tuple[str, str]] = {
     # name: (module:function, what it reproduces)
+    'dreamllm-synergy': ('unified_mllm.dreamllm_synergy:reproduce_dreamllm_synergy',
+                         'DreamLLM: joint comprehension + creation vs either alone (understanding and ShapesEval)'),
 }
 
 def get_reproduction(name: str):
@@ -49,7 +51,7 @@ def get_reproduction(name: str):
     mod, fn = target.split(':')
     return getattr(importlib.import_module(mod), fn)
 
-# %% ../nbs/04_cli.ipynb #fb3d5fa5
+# %% ../nbs/04_cli.ipynb #a0249017
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='unified-mllm', description='Build, train and reproduce unified multimodal LLMs at toy scale.')
     sub = p.add_subparsers(dest='command', required=True)
@@ -58,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--n', type=int, default=200, help='samples per task (default 200)')
     s.add_argument('--size', type=int, default=32, help='image size in pixels: 32 (default), 64, 128...')
     s.add_argument('--seed', type=int, default=0)
+    q = sub.add_parser('quickstart', help='train the toy DreamLLM recipe from scratch and write metrics.json + samples.png')
+    q.add_argument('--out', required=True, help='output folder (created if missing)')
+    q.add_argument('--quick', action='store_true', help='the same code path in seconds (for tests)')
+    q.add_argument('--seed', type=int, default=0)
     r = sub.add_parser('reproduce', help="reproduce a paper's table or figure at toy scale")
     r.add_argument('name', nargs='?', help='which reproduction (see --list)')
     r.add_argument('--out', help='output folder (created if missing)')
@@ -73,6 +79,12 @@ def main(argv=None) -> int:
         s = write_shapes(args.out, n=args.n, size=args.size, seed=args.seed)
         print(f"built {s['samples_per_task']} samples x {len(s['tasks'])} tasks in {s['build_seconds']}s")
         print(f"dataset: {s['dataset']}\ngrid:    {s['grid']}")
+        return 0
+    if args.command == 'quickstart':
+        from unified_mllm.quickstart import run_quickstart
+        m = run_quickstart(args.out, quick=args.quick, seed=args.seed)
+        print(json.dumps(m, indent=2, default=str)[:4000])
+        print(f'quickstart: metrics in {Path(args.out) / "metrics.json"}, pictures in {Path(args.out) / "samples.png"}')
         return 0
     if args.command == 'reproduce':
         if args.list or not args.name:
