@@ -31,3 +31,14 @@ def test_bad_input_fails_clearly(tmp_path):
     assert r.returncode == 2 and 'unknown reproduction' in r.stderr
     r = run('reproduce', '--list')
     assert r.returncode == 0
+
+def test_reproduce_puma_granularity_quick(tmp_path):
+    "The quick path of PUMA's granularity reproduction writes every file and key the issue names."
+    r = run('reproduce', 'puma-granularity', '--quick', '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path / 'puma_granularity.json').read_text())
+    assert res['tokens'] == [1, 4, 16, 64] and res['quick'] is True and res['wall_seconds'] > 0
+    for k in ('psnr_r', 'ssim_r', 'psnr_d', 'ssim_d', 'judge_preserved'): assert len(res[k]) == 4, k
+    assert all(0 <= v <= 1 for v in res['judge_preserved'] + res['ssim_r'] + res['ssim_d'])
+    for f in ('puma_granularity.png', 'puma_granularity_metrics.png'):
+        assert (tmp_path / f).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n', f

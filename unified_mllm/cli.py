@@ -35,11 +35,13 @@ def write_shapes(out, n: int = 200, size: int = 32, seed: int = 0, per_task: int
     (out / 'shapes_summary.json').write_text(json.dumps(summary, indent=2))
     return summary
 
-# %% ../nbs/04_cli.ipynb #ce964018
+# %% ../nbs/04_cli.ipynb #273351b6
 REPRODUCTIONS: dict[str, tuple[str, str]] = {
     # name: (module:function, what it reproduces)
     'dreamllm-synergy': ('unified_mllm.dreamllm_synergy:reproduce_dreamllm_synergy',
                          'DreamLLM: joint comprehension + creation vs either alone (understanding and ShapesEval)'),
+    'puma-granularity': ('unified_mllm.puma_granularity:reproduce_puma_granularity',
+                         "PUMA Table 1 / Fig. 3: one decoder per feature scale, fidelity vs diversity from coarse to fine"),
 }
 
 def get_reproduction(name: str):
