@@ -131,7 +131,7 @@ def _layouts_dict(recipe, scale):
     out = recipe_layouts(recipe, scale)
     return {k: (v.__dict__.copy() if isinstance(v, ImageLayout) else v) for k, v in out.items()}
 
-# %% ../nbs/09_config.ipynb #69ac5ba7
+# %% ../nbs/09_config.ipynb #0a07f464
 def _toy_vocab() -> int:  # (the toy vision tower is the Encoder chapter's toy CLIP: same shapes, gelu, CLIP normalisation)
     return 384  # >= the ShapesWorld tokenizer's 366 entries (checked again when the model gets a processor)
 
@@ -147,16 +147,16 @@ def _preset_dicts(name: str) -> dict:
             llm=dict(model_type='llama', vocab_size=_toy_vocab(), hidden_size=lh, intermediate_size=2 * lh,
                      num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024,
                      tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2),
-            head=dict(type='dream', n_queries=16, hidden_size=lh, cond_dim=cond, cond_dropout=0.1,
-                      image_loss_weight=10.0, guidance_scale=2.0),
-            decoder=dict(image_size=32, vae=None, space_to_depth=2, num_inference_steps=15, guidance_scale=2.0,
-                         unet=dict(sample_size=16, in_channels=12, out_channels=12, layers_per_block=1,
-                                   block_out_channels=[48, 96], norm_num_groups=8, attention_head_dim=8,
-                                   down_block_types=['DownBlock2D', 'CrossAttnDownBlock2D'],
-                                   up_block_types=['CrossAttnUpBlock2D', 'UpBlock2D'],
-                                   cross_attention_dim=cond),
+            head=dict(type='dream', n_queries=16, hidden_size=lh, cond_dim=cond, cond_dropout=0.0,
+                      image_loss_weight=10.0, guidance_scale=2.0, feature_loss_weight=1.0),
+            decoder=dict(image_size=32, vae=None, num_inference_steps=15, guidance_scale=2.0, negative='decoder', snr_gamma=5.0,
+                         unet=dict(sample_size=32, in_channels=3, out_channels=3, layers_per_block=1,
+                                   block_out_channels=[16, 32, 64], norm_num_groups=8, attention_head_dim=8,
+                                   down_block_types=['DownBlock2D', 'DownBlock2D', 'CrossAttnDownBlock2D'],
+                                   up_block_types=['CrossAttnUpBlock2D', 'UpBlock2D', 'UpBlock2D'],
+                                   cross_attention_dim=cond),   # the Decoder chapter's toy UNet
                          scheduler=dict(num_train_timesteps=1000, beta_schedule='squaredcos_cap_v2',
-                                        prediction_type='epsilon', clip_sample=True)),
+                                        prediction_type='v_prediction', clip_sample=True, timestep_spacing='trailing')),
             processor=_layouts_dict('dreamllm', 'toy'))
     if name == 'dreamllm-7b':
         return dict(

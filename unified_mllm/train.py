@@ -19,7 +19,7 @@ from .processor import documents_from_rows
 # %% auto #0
 __all__ = ['PARAM_GROUPS', 'SCHEDULES', 'ALL_LLM_SIDE', 'group_of', 'Stage', 'dreamllm_stages', 'stage_documents',
            'optimizer_to_safetensors', 'optimizer_from_safetensors', 'save_checkpoint', 'latest_checkpoint', 'Trainer',
-           'decoder_condition_from_pixels', 'pretrain_decoder']
+           'decoder_training_data', 'pretrain_decoder']
 
 # %% ../nbs/12_train.ipynb #d84650f0
 PARAM_GROUPS = {'queries': ('head.queries',), 'projector': ('head.projector',), 'head': ('head.',),
@@ -229,39 +229,28 @@ class Trainer:
         self.wall['total'] = sum(v for k, v in self.wall.items() if k != 'total')
         return self
 
-# %% ../nbs/12_train.ipynb #2678da4a
-def decoder_condition_from_pixels(model, pixels: torch.Tensor) -> torch.Tensor:
-    "The decoder-pretraining condition: vision features at `feature_layer`, average-pooled to `head.n_queries` tokens."
-    with torch.no_grad(): f = model.vision(pixels)
-    n, L, d = f.shape
-    side, k = int(math.isqrt(L)), int(math.isqrt(model.config.head['n_queries']))
-    g = f.transpose(1, 2).reshape(n, d, side, side)
-    g = torch.nn.functional.adaptive_avg_pool2d(g, k).flatten(2).transpose(1, 2)
-    cd = model.config.head['cond_dim']
-    return g if d == cd else torch.nn.functional.pad(g, (0, cd - d)) if d < cd else g[..., :cd]
-
-def pretrain_decoder(model, steps: int = 300, batch_size: int = 32, lr: float = 2e-3, seed: int = 0,
-                     cond_dropout: float = 0.1, progress: bool = True) -> list:
-    "Train `model.decoder` on ShapesWorld images conditioned on pooled vision features; then freeze it. Returns the losses."
-    dec = model.decoder
-    if dec is None: raise ValueError('the model has no decoder to pretrain (config.decoder is None)')
-    acc = Accelerator(cpu=True)
-    dec.requires_grad_(True); dec.train()
-    opt = torch.optim.AdamW(dec.parameters(), lr=lr)
-    sched = get_cosine_schedule_with_warmup(opt, max(1, steps // 20), steps)
-    opt, sched = acc.prepare(opt, sched)
-    world, S = ShapesWorld(model.config.made_image_size, seed), model.config.made_image_size
+# %% ../nbs/12_train.ipynb #38541ddf
+@torch.no_grad()
+def decoder_training_data(model, n: int, seed: int = 0, batch: int = 256) -> tuple:
+    "`n` random ShapesWorld scenes as decoder training pairs: (features `[n, K, d]` from `model.image_features`, pixels `[n, 3, S, S]`)."
     from unified_mllm.processor import image_to_pixels
     from unified_mllm.data import random_scene
-    g = torch.Generator().manual_seed(seed)
-    losses = []
-    for step in tqdm(range(steps), desc='decoder', disable=not progress):
-        rng = rng_for(seed, 'decoder', step)
-        px = torch.stack([image_to_pixels(world.draw(random_scene(rng)), S) for _ in range(batch_size)])
-        cond = decoder_condition_from_pixels(model, px)
-        cond = cond * (torch.rand(cond.shape[0], 1, 1, generator=g) >= cond_dropout)
-        loss = dec.loss(px, cond)
-        opt.zero_grad(); acc.backward(loss); opt.step(); sched.step()
-        losses.append(loss.item())
+    S = model.config.made_image_size
+    world = ShapesWorld(S, seed)
+    px = torch.stack([image_to_pixels(world.draw(random_scene(rng_for(seed, 'decoder', i))), S) for i in range(n)])
+    feats = torch.cat([model.image_features(px[i:i + batch]) for i in range(0, n, batch)])
+    return feats, px
+
+def pretrain_decoder(model, steps: int = 600, batch_size: int = 32, lr: float = 2e-3, seed: int = 0, n_images: int = 4000,
+                     cond_dropout: float = 0.1, progress: bool = True) -> list:
+    "Train `model.decoder` with the Decoder chapter's `train_decoder` on pooled vision features of ShapesWorld; then freeze it. Returns the losses."
+    from unified_mllm.decoder import train_decoder
+    dec = model.decoder
+    if dec is None: raise ValueError('the model has no decoder to pretrain (config.decoder is None)')
+    feats, px = decoder_training_data(model, n_images, seed)
+    pipe = dec.pipeline()
+    log = train_decoder(pipe, feats, px, steps=steps, batch_size=batch_size, lr=lr, cond_drop=cond_dropout, seed=seed,
+                        snr_gamma=dec.snr_gamma, progress=progress)   # the same loss weighting as the model's own decoder loss
+    dec.unet, dec.conditioner = pipe.unet, pipe.conditioner
     dec.requires_grad_(False); dec.eval()
-    return losses
+    return log['loss']
