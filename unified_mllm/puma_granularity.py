@@ -36,9 +36,9 @@ def scale_features(encoder: VisionEncoder, images: torch.Tensor, batch_size: int
     grids = torch.cat([encoder(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
     return [s.flatten(1, 2) for s in pyramid(grids)]
 
-# %% ../nbs/08_puma_granularity.ipynb #79a465da
+# %% ../nbs/08_puma_granularity.ipynb #d4a04a14
 GRANULARITY_SETTINGS = {
-    'full': dict(n_train=4000, steps=600, batch_size=16, lr=3e-3, n_eval=48, sample_steps=20, guidance_scale=2.0),
+    'full': dict(n_train=4000, steps=550, batch_size=16, lr=3e-3, n_eval=32, sample_steps=20, guidance_scale=2.0),
     'quick': dict(n_train=128, steps=12, batch_size=8, lr=3e-3, n_eval=6, sample_steps=4, guidance_scale=2.0),
 }
 DECODER_ARCH = dict(coord_channels=True, attention_head_dim=32, class_embed_type='projection',
