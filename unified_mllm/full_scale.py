@@ -10,11 +10,11 @@ import torch, torch.nn as nn
 from accelerate import init_empty_weights
 
 # %% auto #0
-__all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_STAGES', 'STRATEGIES', 'build_component',
-           'component_parameters', 'human', 'format_table', 'preset_parts', 'parameter_table', 'check_part_folder',
-           'grow_vocabulary', 'from_local_folders', 'saved_activation_bytes', 'llm_layer_activation_bytes',
-           'unet_activation_bytes', 'plan_memory', 'memory_table', 'RankShard', 'GradSyncAccelerator',
-           'DataParallelTrainer', 'train_main']
+__all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_STAGES', 'STRATEGIES', 'DataParallelTrainer',
+           'build_component', 'component_parameters', 'human', 'format_table', 'preset_parts', 'parameter_table',
+           'check_part_folder', 'grow_vocabulary', 'from_local_folders', 'saved_activation_bytes',
+           'llm_layer_activation_bytes', 'unet_activation_bytes', 'plan_memory', 'memory_table', 'llm_processor',
+           'train_main']
 
 # %% ../nbs/15_full_scale.ipynb #be81c343
 _SD_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[128, 256, 512, 512],
@@ -402,102 +402,76 @@ def memory_table(plans: list[dict], gpu_gb: float = 80.0) -> str:
                  fits='yes' if p['fits'] else 'NO') for p in plans]
     return format_table(rows, title=f"{plans[0]['preset']}: GB per GPU (fits = under 90% of {gpu_gb:g} GB)")
 
-# %% ../nbs/15_full_scale.ipynb #554ca5eb
-import torch.distributed as dist
-from accelerate import Accelerator, DataLoaderConfiguration
-from .train import Trainer, Stage, dreamllm_stages
+# %% ../nbs/15_full_scale.ipynb #a5d0c5e0
+from .train import Trainer, Stage, dreamllm_stages, shard
+DataParallelTrainer = Trainer      # the Trainer is data-parallel itself; the old name is kept for old imports
 
-class RankShard:
-    "Wraps a processor: each process keeps its contiguous share of the global batch and learns its loss weight."
-    def __init__(self, processor, rank: int, world: int, weight_by: str = 'tokens'):
-        if weight_by not in ('tokens', 'samples'): raise ValueError(f"weight_by must be 'tokens' or 'samples', got {weight_by!r}")
-        self.__dict__.update(processor=processor, rank=rank, world=world, weight_by=weight_by, weight=1.0, tokens=(0, 0), log=[])
+# %% ../nbs/15_full_scale.ipynb #041616f3
+def llm_processor(folder, recipe: str = 'dreamllm', scale: str = 'full', vocab_size: int | None = None, config=None,
+                  pad_token: str = '<pad>', **overrides):
+    """A `UnifiedProcessor` on the tokenizer in the local `folder`, with the recipe's image tokens (and `pad_token` if it
+    has no pad token) added. `processor.added_tokens` lists them; `len(processor.tokenizer)` is the embedding rows the
+    LLM needs, checked against `vocab_size` (or `config.llm['vocab_size']`) when given."""
+    from transformers import AutoTokenizer
+    from unified_mllm.processor import UnifiedProcessor, ProcessorConfig, recipe_layouts
+    d = Path(folder)
+    if not d.is_dir() or not any((d / f).is_file() for f in ('tokenizer.json', 'tokenizer.model')):
+        raise FileNotFoundError(f'{d} holds no tokenizer (tokenizer.json or tokenizer.model): pass the LLM folder, e.g. weights/vicuna-7b')
+    tok = AutoTokenizer.from_pretrained(d, local_files_only=True)
+    base = len(tok)
+    pc = ProcessorConfig(**{**recipe_layouts(recipe, scale), 'recipe': recipe, **overrides})
+    added = []
+    if tok.pad_token is None: tok.add_special_tokens({'pad_token': pad_token}); added.append(pad_token)
+    vocab = tok.get_vocab()
+    need = list(dict.fromkeys(t for lay in (pc.seen, pc.made) for t in lay.tokens if t is not None and t not in vocab))
+    if need: tok.add_tokens(need, special_tokens=True); added += need
+    want = config.llm['vocab_size'] if config is not None else vocab_size
+    if want is not None and want != len(tok):
+        raise ValueError(f'the tokenizer in {d} has {base} tokens and needs {len(added)} more ({added}): {len(tok)} embedding rows, '
+                         f'but llm.vocab_size={want}; set llm.vocab_size={len(tok)} in the config')
+    proc = UnifiedProcessor(tok, pc)
+    proc.added_tokens, proc.base_vocab = added, base
+    return proc
 
-    def __call__(self, docs, *args, **kwargs):
-        n, R = len(docs), self.world
-        if n % R: raise ValueError(f'the global batch ({n} documents, Stage.batch_size) must divide by the number of processes ({R})')
-        k = n // R
-        b = self.processor(docs[self.rank * k:(self.rank + 1) * k], *args, **kwargs)
-        local = int((b['labels'][:, 1:] != -100).sum())
-        total = local
-        if R > 1:
-            t = torch.tensor([local], dtype=torch.float64); dist.all_reduce(t); total = int(t.item())
-        self.weight = R * local / max(total, 1) if self.weight_by == 'tokens' else 1.0
-        self.tokens = (local, total); self.log.append(self.tokens)
-        return b
-
-    def __getattr__(self, name): return getattr(self.__dict__['processor'], name)
-
-class GradSyncAccelerator(Accelerator):
-    "An Accelerator whose `backward` weights the loss (see `RankShard`) and then averages the trainable gradients over processes."
-    def attach(self, model, shard: RankShard):
-        self._sync_model, self._shard = model, shard; return self
-
-    def backward(self, loss, **kwargs):
-        super().backward(loss * self._shard.weight, **kwargs)
-        if self.num_processes == 1: return
-        ps = [p for p in self._sync_model.parameters() if p.requires_grad]
-        has = torch.tensor([float(p.grad is not None) for p in ps]); dist.all_reduce(has)
-        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in ps])
-        dist.all_reduce(flat); flat /= self.num_processes
-        off = 0
-        for p, h in zip(ps, has.tolist()):
-            n = p.numel()
-            if h > 0: p.grad = flat[off:off + n].view_as(p).clone()      # a parameter no process touched keeps grad None
-            off += n
-
-class DataParallelTrainer(Trainer):
-    "The library's `Trainer`, data-parallel over the processes `accelerate launch` starts (global batch split, gradients averaged)."
-    def __init__(self, model, stages: list, out_dir, weight_by: str = 'tokens', **kwargs):
-        super().__init__(model, stages, out_dir, **kwargs)
-        acc = GradSyncAccelerator(cpu=not torch.cuda.is_available(), dataloader_config=DataLoaderConfiguration(split_batches=True))
-        self.accelerator, self.rank, self.n_procs = acc, acc.process_index, acc.num_processes
-        if model.processor is None: raise ValueError('the model has no processor; attach one before training')
-        model.to(acc.device)
-        if self.n_procs > 1:                                   # every process starts from rank 0's weights
-            for t in list(model.parameters()) + list(model.buffers()): dist.broadcast(t.data, 0)
-        self.shard = RankShard(model.processor, self.rank, self.n_procs, weight_by)
-        model.processor = self.shard
-        acc.attach(model, self.shard)
-        self.progress = self.progress and acc.is_main_process
-
-    def _checkpoint(self, gstep, si, step, opt, sched):
-        path = super()._checkpoint(gstep, si, step, opt, sched) if self.accelerator.is_main_process else None
-        self.accelerator.wait_for_everyone()
-        return path
-
-# %% ../nbs/15_full_scale.ipynb #368efd0b
+# %% ../nbs/15_full_scale.ipynb #f0703ee0
 def train_main(argv: list | None = None):
     "Command-line entry point for `accelerate launch -m unified_mllm.full_scale ...` (see `--help`)."
-    from safetensors.torch import save_file
+    from safetensors.torch import save_file, load_file
     from unified_mllm.config import UnifiedConfig
     from unified_mllm.model import UnifiedMLLM
     from unified_mllm.processor import UnifiedProcessor
-    ap = argparse.ArgumentParser(prog='unified_mllm.full_scale', description='Train a preset with the library Trainer, data-parallel.')
+    ap = argparse.ArgumentParser(prog='unified_mllm.full_scale', description='Train a preset with the library Trainer on every process accelerate launched.')
     ap.add_argument('--preset', default='dreamllm-toy', help='a UnifiedConfig preset (toy presets train from scratch)')
     ap.add_argument('--config', help='a config.json of a UnifiedConfig (instead of --preset)')
     ap.add_argument('--folders', nargs='*', default=[], help='local weight folders part=path (llm, vision, unet, vae)')
-    ap.add_argument('--processor', help='a UnifiedProcessor.save_pretrained folder (required beyond toy scale)')
+    ap.add_argument('--processor', help='a UnifiedProcessor.save_pretrained folder, or the LLM folder to build one with llm_processor (required beyond toy scale)')
+    ap.add_argument('--init', help='start from the weights of a model folder (model.safetensors), e.g. CHECKPOINT/model of the previous stage')
+    ap.add_argument('--resume', help="continue from a checkpoint folder under --out, or 'latest'")
     ap.add_argument('--stage', action='append', help='DreamLLM stage(s) to run (default: all four)')
     ap.add_argument('--steps', type=int, help='steps of every selected stage')
     ap.add_argument('--batch-size', type=int, default=8, help='GLOBAL batch size (documents per step over all processes)')
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--image-weight', type=float, help='override the image-loss weight of every stage (0: language model only)')
-    ap.add_argument('--weight-by', default='tokens', choices=('tokens', 'samples'))
+    ap.add_argument('--checkpoint-every', type=int, help='also write a checkpoint every N steps')
     ap.add_argument('--out', required=True); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--bf16', action='store_true'); ap.add_argument('--report', action='store_true')
     a = ap.parse_args(argv)
     torch.manual_seed(a.seed)
     config = UnifiedConfig.from_pretrained(a.config) if a.config else UnifiedConfig.from_preset(a.preset)
-    if a.processor: processor = UnifiedProcessor.from_pretrained(a.processor)
+    if a.processor and not (Path(a.processor) / UnifiedProcessor.config_name).is_file():   # an LLM / tokenizer folder
+        processor = llm_processor(a.processor, config.recipe, config.scale, config=config)
+    elif a.processor: processor = UnifiedProcessor.from_pretrained(a.processor)
     elif config.scale == 'toy': processor = UnifiedProcessor.for_recipe(config.recipe)
-    else: ap.error(f'--processor is required for the {config.scale}-scale config: a UnifiedProcessor.save_pretrained folder built on '
-                   f"the LLM's own tokenizer with the image tokens added (the toy ShapesWorld tokenizer does not fit a pretrained LLM)")
+    else: ap.error(f'--processor is required for the {config.scale}-scale config: the LLM folder (its tokenizer gets the image tokens, '
+                   f"see llm_processor) or a UnifiedProcessor.save_pretrained folder (the toy ShapesWorld tokenizer does not fit a pretrained LLM)")
+    if a.init and not (Path(a.init) / 'model.safetensors').is_file():
+        ap.error(f'--init {a.init} has no model.safetensors: pass a model folder written by save_pretrained (e.g. CHECKPOINT/model)')
     if a.folders:
         folders = dict(f.split('=', 1) for f in a.folders)
         model = from_local_folders(config, folders, processor)
     else:
         model = UnifiedMLLM(config, processor)
+    if a.init: model.load_state_dict(load_file(str(Path(a.init) / 'model.safetensors')), strict=True)
     stages = dreamllm_stages(batch_size=a.batch_size, lr=a.lr)
     if a.stage:
         unknown = [s for s in a.stage if s not in [st.name for st in stages]]
@@ -506,13 +480,14 @@ def train_main(argv: list | None = None):
     for st in stages:
         if a.steps: st.steps = a.steps
         if a.image_weight is not None: st.image_weight = a.image_weight
-    tr = DataParallelTrainer(model, stages, a.out, weight_by=a.weight_by, seed=a.seed, bf16=a.bf16)
+    tr = Trainer(model, stages, a.out, seed=a.seed, bf16=a.bf16, checkpoint_every=a.checkpoint_every)
     t0 = time.time()
-    tr.train()
+    tr.train(resume=a.resume)
     if a.report:
         out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
         (out / f'rank-{tr.rank}.json').write_text(json.dumps({'rank': tr.rank, 'world': tr.n_procs, 'history': tr.history,
-                                                              'tokens': tr.shard.log, 'seconds': time.time() - t0}))
+                                                              'shares': tr.shares, 'wrapped': type(tr.wrapped).__name__,
+                                                              'seconds': time.time() - t0}))
         save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(out / f'rank-{tr.rank}.safetensors'))
     return tr
 
