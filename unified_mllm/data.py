@@ -15,8 +15,8 @@ from .documents import Text, Img, doc_to_row, row_to_doc, DOCUMENT_FEATURES
 __all__ = ['SHAPES', 'COLORS', 'SIZES', 'POSITIONS', 'NUMBER_WORDS', 'MAX_OBJECTS', 'SUPERSAMPLE', 'OBJECT_TEMPLATES',
            'SCENE_TEMPLATES_1', 'SCENE_TEMPLATES_N', 'RELATIONS', 'EDIT_OPS', 'EVAL_CATEGORIES', 'CAPTION_PROMPTS',
            'VQA_TYPES', 'T2I_STYLES', 'MASK_FILL', 'LABEL_COLORS', 'STORY_PROMPTS', 'TASKS', 'cell_of', 'draw_objects',
-           'stream_id', 'rng_for', 'random_object', 'random_scene', 'join_words', 'describe_object', 'caption',
-           'parse_caption', 'relation_holds', 'the', 'random_edit', 'eval_prompt', 'shapes_eval_prompts',
+           'stream_id', 'rng_for', 'random_object', 'random_scene', 'join_words', 'describe_object', 'reading_order',
+           'caption', 'parse_caption', 'relation_holds', 'the', 'random_edit', 'eval_prompt', 'shapes_eval_prompts',
            'task_captioning', 'vqa_question', 'task_vqa', 'task_text_to_image', 'task_editing', 'task_colorization',
            'task_inpainting', 'task_segmentation_to_image', 'task_story', 'ShapesWorld', 'cell_box', 'untouched_mask',
            'task_grid', 'doc_bytes', 'build_shapesworld']
@@ -97,7 +97,7 @@ def random_scene(rng, n: int | None = None, **fixed) -> list[dict]:
         objs.append(random_object(rng, {o['position'] for o in objs}, {(o['color'], o['shape']) for o in objs}, **fixed))
     return objs
 
-# %% ../nbs/01_data.ipynb #740f5305
+# %% ../nbs/01_data.ipynb #1e81a787
 OBJECT_TEMPLATES = ('a {size} {color} {shape} in the {position}', 'a {size} {color} {shape} at the {position}',
                     'one {size} {color} {shape} in the {position}')
 SCENE_TEMPLATES_1 = ('{objs}.', 'there is {objs}.', 'a picture of {objs}.', 'this image shows {objs}.')
@@ -112,8 +112,13 @@ def describe_object(o, rng=None) -> str:
     t = OBJECT_TEMPLATES[0] if rng is None else OBJECT_TEMPLATES[rng.integers(len(OBJECT_TEMPLATES))]
     return t.format(**o)
 
+def reading_order(objects) -> list:
+    "The objects sorted as a reader scans the grid: top row left to right, then the middle row, then the bottom."
+    return sorted(objects, key=lambda o: POSITIONS.index(o['position']))
+
 def caption(objects, rng=None) -> str:
-    "A caption naming every object's size, colour, shape and position (template 0 when `rng` is None)."
+    "A caption naming every object's size, colour, shape and position in reading order (template 0 when `rng` is None)."
+    objects = reading_order(objects)
     tpls = SCENE_TEMPLATES_1 if len(objects) == 1 else SCENE_TEMPLATES_N
     t = tpls[0] if rng is None else tpls[rng.integers(len(tpls))]
     return t.format(objs=join_words([describe_object(o, rng) for o in objects]), n=NUMBER_WORDS[len(objects)])
