@@ -24,7 +24,7 @@ __all__ = ['HEADS', 'TOKEN_NAMES', 'WEIGHTS_NAME', 'vision_encoder', 'make_adapt
            'ImageHead', 'DreamHead', 'UnifiedOutput', 'UnifiedMLLM', 'check_batch', 'encode_images', 'image_features',
            'embed', 'null_condition', 'sample_images', 'forward', 'save_pretrained', 'from_pretrained']
 
-# %% ../nbs/10_model.ipynb #d13436f6
+# %% ../nbs/10_model.ipynb #6ee044b7
 def vision_encoder(config: UnifiedConfig) -> VisionEncoder:
     "The Encoder chapter's `VisionEncoder` (CLIP tower read at `feature_layer`, CLS dropped) with the shapes of `config.vision`."
     v = config.vision
@@ -53,12 +53,13 @@ class DiffusionDecoder(nn.Module):
 
     def pipeline(self) -> FeatureDecoderPipeline:
         "A `FeatureDecoderPipeline` sharing this decoder's modules (train it with `unified_mllm.decoder.train_decoder`)."
-        pipe = FeatureDecoderPipeline(self.unet, self.conditioner, self.noise_scheduler, vae=self.vae)
+        pipe = FeatureDecoderPipeline(self.unet, self.conditioner, self.noise_scheduler, vae=self.vae,
+                                    space_to_depth=self.cfg.get('space_to_depth', 1))
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
     def loss(self, pixels: torch.Tensor, features: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
-        "The decoder's training loss (its prediction target, Min-SNR weighted) for `pixels` given condition features `[n, L, d]`."
+        "The decoder's training loss (its prediction target, Min-SNR weighted if `snr_gamma`) for `pixels` given condition features `[n, L, d]`."
         pipe = self.pipeline()
         with torch.no_grad(): x0 = pipe.to_model_space(pixels)
         noise = torch.randn_like(x0)
