@@ -19,12 +19,12 @@ from . import eval as ev
 # %% auto #0
 __all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'evaluate', 'samples_figure', 'run_quickstart']
 
-# %% ../nbs/13_quickstart.ipynb #fce206a7
-QUICKSTART_STEPS = {'decoder': 300, 'decoder_batch': 32, 'decoder_images': 4000, 'I-creation': 30, 'I-comprehension': 20,
-                    'II-pretraining': 500, 'III-sft': 160, 'batch_size': 12, 'lr': 3e-3, 'eval_captions': 40, 'eval_vqa': 40,
+# %% ../nbs/13_quickstart.ipynb #1703864a
+QUICKSTART_STEPS = {'decoder': 300, 'decoder_batch': 32, 'decoder_images': 4000, 'I-creation': 30, 'I-comprehension': 60,
+                    'II-pretraining': 1000, 'III-sft': 300, 'batch_size': 12, 'lr': 1e-3, 'image_weight': 0.1, 'eval_captions': 40, 'eval_vqa': 40,
                     'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
 QUICK_STEPS = {'decoder': 4, 'decoder_batch': 4, 'decoder_images': 16, 'I-creation': 1, 'I-comprehension': 1, 'II-pretraining': 2,
-               'III-sft': 2, 'batch_size': 3, 'lr': 3e-3, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
+               'III-sft': 2, 'batch_size': 3, 'lr': 1e-3, 'image_weight': 0.1, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
                'sample_steps': 2}
 
 # %% ../nbs/13_quickstart.ipynb #74440e4a
@@ -85,7 +85,7 @@ def samples_figure(model, examples: dict, seed: int = 0, sample_steps: int = 20)
     fig.tight_layout()
     return fig, story
 
-# %% ../nbs/13_quickstart.ipynb #e5b168c9
+# %% ../nbs/13_quickstart.ipynb #b40d3e2e
 def _load_toy_encoder(model, cache_dir=None, quick: bool = False, seed: int = 0) -> str:
     "Load the Encoder chapter's pretrained toy CLIP tower (cached by `get_toy_encoder`) into `model.vision`; return what was used."
     from unified_mllm.encoder import get_toy_encoder
@@ -139,7 +139,7 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     dec = _pretrained_decoder(model, S, seed, cache_dir, use_cache=not quick, progress=progress)
     wall['decoder'] = time.time() - t0
     stages = dreamllm_stages({k: S[k] for k in ('I-creation', 'I-comprehension', 'II-pretraining', 'III-sft')}, batch_size=S['batch_size'],
-                             lr=S['lr'])
+                             lr=S['lr'], image_weight=S['image_weight'])
     tr = Trainer(model, stages, out / 'train', seed=seed, progress=progress, keep_checkpoints=1).train()
     wall.update({k: v for k, v in tr.wall.items() if k != 'total'})
     model.save_pretrained(out / 'model')

@@ -69,11 +69,11 @@ class Stage:
         d['tasks'] = dict(self.tasks) if isinstance(self.tasks, dict) else f'Dataset({len(self.tasks)} rows)'
         return d
 
-# %% ../nbs/12_train.ipynb #dab668e5
+# %% ../nbs/12_train.ipynb #b3a84d90
 ALL_LLM_SIDE = ('llm', 'adapter', 'queries', 'projector')
 
-def dreamllm_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 2e-3) -> list[Stage]:
-    "DreamLLM's stages I (creation, comprehension), II and III; `steps` maps stage name -> steps."
+def dreamllm_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 2e-3, image_weight: float = 10.0) -> list[Stage]:
+    "DreamLLM's stages I (creation, comprehension), II and III; `steps` maps stage name -> steps; `image_weight` of II and III."
     s = {'I-creation': 40, 'I-comprehension': 40, 'II-pretraining': 300, 'III-sft': 160, **(steps or {})}
     return [
         Stage('I-creation', ('queries', 'projector'), {'text_to_image': 1.0}, s['I-creation'], lr=2e-3,
@@ -81,21 +81,21 @@ def dreamllm_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 
         Stage('I-comprehension', ('adapter',), {'captioning': 1.0}, s['I-comprehension'], lr=2e-3,
               lm_weight=1.0, image_weight=0.0, batch_size=batch_size),
         Stage('II-pretraining', ALL_LLM_SIDE, {'captioning': 0.35, 'text_to_image': 0.25, 'story': 0.15, 'vqa': 0.25},
-              s['II-pretraining'], lr=lr, lm_weight=1.0, image_weight=10.0, batch_size=batch_size),
+              s['II-pretraining'], lr=lr, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size),
         Stage('III-sft', ALL_LLM_SIDE, {'vqa': 0.4, 'editing': 0.2, 'captioning': 0.25, 'text_to_image': 0.15},
-              s['III-sft'], lr=lr / 2, lm_weight=1.0, image_weight=10.0, batch_size=batch_size),
+              s['III-sft'], lr=lr / 2, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size),
     ]
 
-# %% ../nbs/12_train.ipynb #f4f078f4
+# %% ../nbs/12_train.ipynb #cccc32f0
 def stage_documents(stage: Stage, step: int, seed: int = 0, world: ShapesWorld | None = None) -> list:
     "The documents of batch `step` of `stage`."
     rng = rng_for(seed, 'batch/' + stage.name, step)
     if isinstance(stage.tasks, dict):
         world = world or ShapesWorld(32, seed)
         names = list(stage.tasks); p = np.asarray([stage.tasks[k] for k in names], float); p /= p.sum()
-        task = names[rng.choice(len(names), p=p)]     # one task per batch: similar lengths, little padding
+        tasks = rng.choice(len(names), size=stage.batch_size, p=p)     # every document draws its own task
         index = rng.integers(0, 2 ** 31, size=stage.batch_size)
-        return [world.document(task, int(i))[0] for i in index]
+        return [world.document(names[t], int(i))[0] for t, i in zip(tasks, index)]
     idx = rng.integers(0, len(stage.tasks), size=stage.batch_size)
     return documents_from_rows([stage.tasks[int(i)] for i in idx])
 
