@@ -230,7 +230,7 @@ def retrieval_top1(clip: CLIPModel, tokenizer, images, captions, group: int = 10
     hits = [(ie[i:i + group] @ te[i:i + group].T).argmax(1).eq(torch.arange(group)).float().mean().item() for i in range(0, n, group)]
     return float(np.mean(hits))
 
-# %% ../nbs/05_encoder.ipynb #19f90368
+# %% ../nbs/05_encoder.ipynb #eb3e26d8
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
@@ -259,7 +259,7 @@ def shape_twins(objects_list: list, seed: int = 0, size: int = 32):
     return torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).float() / 127.5 - 1, caps
 
 TOY_PRETRAIN = dict(n_train=12000, steps=1500, batch_size=64, lr=2e-3, hard_negatives=True)
-QUICK_PRETRAIN = dict(n_train=6000, steps=200, batch_size=64, lr=2e-3, hard_negatives=True)
+QUICK_PRETRAIN = dict(n_train=6000, steps=300, batch_size=64, lr=2e-3, hard_negatives=True)
 
 def pretrain_toy_clip(n_train: int = 12000, steps: int = 1500, batch_size: int = 64, lr: float = 2e-3,
                       weight_decay: float = 0.1, n_eval: int = 500, eval_every: int = 50, seed: int = 0,
