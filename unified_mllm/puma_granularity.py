@@ -36,7 +36,7 @@ def scale_features(encoder: VisionEncoder, images: torch.Tensor, batch_size: int
     grids = torch.cat([encoder(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
     return [s.flatten(1, 2) for s in pyramid(grids)]
 
-# %% ../nbs/08_puma_granularity.ipynb #3aa729a2
+# %% ../nbs/08_puma_granularity.ipynb #c945d21d
 GRANULARITY_SETTINGS = {
     'full': dict(n_train=4000, steps=550, batch_size=16, lr=3e-3, n_eval=32, sample_steps=20, guidance_scale=2.0),
     'quick': dict(n_train=128, steps=12, batch_size=8, lr=3e-3, n_eval=6, sample_steps=4, guidance_scale=2.0),
@@ -55,7 +55,9 @@ def get_scale_decoders(encoder: VisionEncoder | None = None, cache_dir=None, qui
     (with `train_decoder`) and cached. The record of each decoder's training is in `pipe.training_record`."""
     st = {**GRANULARITY_SETTINGS['quick' if quick else 'full'], **overrides}
     encoder = encoder or get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress)
-    key = f"puma_decoders-n{st['n_train']}-s{st['steps']}-b{st['batch_size']}-lr{st['lr']:g}-seed{seed}-v3"
+    import hashlib                      # the decoders are only valid for the encoder whose features they were trained on
+    h = hashlib.sha1(b''.join(v.detach().float().numpy().tobytes() for _, v in sorted(encoder.state_dict().items()))).hexdigest()[:8]
+    key = f"puma_decoders-n{st['n_train']}-s{st['steps']}-b{st['batch_size']}-lr{st['lr']:g}-seed{seed}-enc{h}-v3"
     root = default_cache_dir(cache_dir) / key
     counts = scale_token_counts(encoder.grid_size)
     images = feats = None
