@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_train.ipynb #2d6a3cc7
 from __future__ import annotations
-import json, math, os, shutil, tempfile, time
+import contextlib, json, math, os, shutil, tempfile, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -19,7 +19,7 @@ from .processor import documents_from_rows
 # %% auto #0
 __all__ = ['PARAM_GROUPS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'group_of', 'Stage', 'dreamllm_stages', 'stage_documents',
            'optimizer_to_safetensors', 'optimizer_from_safetensors', 'save_checkpoint', 'latest_checkpoint',
-           'share_weight', 'shard', 'Trainer', 'decoder_training_data', 'pretrain_decoder']
+           'share_weight', 'shard', 'length_groups', 'Trainer', 'decoder_training_data', 'pretrain_decoder']
 
 # %% ../nbs/12_train.ipynb #d84650f0
 PARAM_GROUPS = {'queries': ('head.queries',), 'projector': ('head.projector',), 'head': ('head.',),
@@ -164,6 +164,24 @@ def shard(items: list, rank: int, n_procs: int) -> list:
     k = len(items) // n_procs
     return items[rank * k:(rank + 1) * k]
 
+def length_groups(lengths: list[int], max_groups: int) -> list[list[int]]:
+    """Split a batch into at most `max_groups` micro-batches of similar length: indices sorted by length, cut where the
+    padded size (sum over groups of size x longest) is smallest (exact dynamic programme; the batches here are small)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    L = [lengths[i] for i in order]; n, k = len(L), max(1, min(max_groups, len(L)))
+    best = [[math.inf] * (n + 1) for _ in range(k + 1)]; cut = [[0] * (n + 1) for _ in range(k + 1)]
+    best[0][0] = 0
+    for g in range(1, k + 1):
+        for j in range(1, n + 1):
+            for i in range(g - 1, j):             # group g holds sorted items i..j-1; its longest is L[j-1]
+                c = best[g - 1][i] + (j - i) * L[j - 1]
+                if c < best[g][j]: best[g][j], cut[g][j] = c, i
+    g = min(range(1, k + 1), key=lambda g: (best[g][n], g))
+    groups, j = [], n
+    while g:
+        i = cut[g][j]; groups.append(order[i:j]); j, g = i, g - 1
+    return groups[::-1]
+
 # %% ../nbs/12_train.ipynb #c01b4383
 from accelerate import DataLoaderConfiguration, DistributedDataParallelKwargs
 from accelerate.utils import DistributedType
@@ -172,7 +190,8 @@ SHARDED = (DistributedType.FSDP, DistributedType.DEEPSPEED)
 class Trainer:
     "Run a list of `Stage`s on a `UnifiedMLLM` with accelerate (one process or many); checkpoints and exact resume."
     def __init__(self, model, stages: list, out_dir, seed: int = 0, checkpoint_every: int | None = None,
-                 bf16: bool = False, progress: bool = True, log_every: int = 10, keep_checkpoints: int = 2):
+                 bf16: bool = False, progress: bool = True, log_every: int = 10, keep_checkpoints: int = 2,
+                 micro_batches: int = 1):
         if not stages: raise ValueError('stages is empty: pass at least one Stage (e.g. dreamllm_stages())')
         names = [s.name for s in stages]
         if len(set(names)) != len(names): raise ValueError(f'stage names must be unique, got {names}')
@@ -180,6 +199,9 @@ class Trainer:
         self.model, self.stages, self.out_dir, self.seed = model, list(stages), Path(out_dir), seed
         self.checkpoint_every, self.bf16, self.progress, self.log_every = checkpoint_every, bf16, progress, log_every
         self.keep = keep_checkpoints
+        if not isinstance(micro_batches, int) or micro_batches < 1:
+            raise ValueError(f'micro_batches must be an int >= 1 (1 = the whole batch in one pass), got {micro_batches!r}')
+        self.micro_batches = micro_batches
         # split_batches: the batch is the global one, so accelerate's scheduler steps once per step, not once per process
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), dataloader_config=DataLoaderConfiguration(split_batches=True),
                                        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
@@ -206,25 +228,44 @@ class Trainer:
         self.wrapped, opt, sched = acc.prepare(m, opt, sched)
         return opt, sched
 
-    def _loss(self, out, batch, stage: Stage):
-        "The loss to back-propagate and the step's record (global means); with several processes, weighted by shares."
-        n_tok = int((batch['labels'][:, 1:] != -100).sum())
-        n_img = int(batch['made_positions'].shape[0]) if out.image_loss is not None and batch.get('made_positions') is not None else 0
-        if self.n_procs == 1:
-            self.shares.append((n_tok, n_tok, n_img, n_img))
-            return out.loss, {'loss': out.loss.item(), 'lm_loss': out.lm_loss.item(),
-                              'image_loss': None if out.image_loss is None else out.image_loss.item()}
-        img = out.image_loss.detach().double() if out.image_loss is not None else torch.zeros((), dtype=torch.float64)
-        local = torch.stack([torch.tensor(float(n_tok), dtype=torch.float64), torch.tensor(float(n_img), dtype=torch.float64),
-                             out.lm_loss.detach().double().cpu() * n_tok, img.cpu() * n_img]).to(self.accelerator.device)
-        N_tok, N_img, s_lm, s_img = self.accelerator.reduce(local, 'sum').tolist()
-        self.shares.append((n_tok, int(N_tok), n_img, int(N_img)))
-        loss = stage.lm_weight * out.lm_loss * share_weight(n_tok, N_tok, self.n_procs)
-        if out.image_loss is not None: loss = loss + stage.image_weight * out.image_loss * share_weight(n_img, N_img, self.n_procs)
-        if not loss.requires_grad: loss = loss + 0 * out.logits.float().sum()   # no targets in this share: still join the gradient sync
+    def _micro(self, docs: list) -> list[dict]:
+        "This process's documents as processed micro-batches of similar length (`length_groups`; one under FSDP / DeepSpeed)."
+        proc = self.model.processor
+        k = 1 if self.accelerator.distributed_type in SHARDED else self.micro_batches
+        if k == 1: return [proc(docs)]
+        lengths = proc(docs)['attention_mask'].sum(1).tolist()
+        return [proc([docs[i] for i in g]) for g in length_groups(lengths, k)]
+
+    def _step(self, parts: list[dict], stage: Stage) -> dict:
+        """Forward and backward every micro-batch of one step. Each part's losses are weighted by its share of the global
+        target tokens and made images (`share_weight`), so the summed (and, over processes, averaged) gradient is the
+        gradient of the global batch's mean losses. Returns the step's record (global means)."""
+        acc = self.accelerator
+        counts = torch.tensor([[float((b['labels'][:, 1:] != -100).sum()), float(b['made_positions'].shape[0])] for b in parts],
+                              dtype=torch.float64)
+        N_tok, N_img = (acc.reduce(counts.sum(0).to(acc.device), 'sum').tolist() if self.n_procs > 1 else counts.sum(0).tolist())
+        s_lm = s_img = 0.0
+        n_img_loss = 0
+        for j, batch in enumerate(parts):
+            n_tok, n_img = counts[j].tolist()
+            last = j == len(parts) - 1
+            with (contextlib.nullcontext() if last or self.n_procs == 1 else acc.no_sync(self.wrapped)):
+                with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                    out = self.wrapped(**batch, lm_weight=stage.lm_weight, image_weight=stage.image_weight)
+                loss = stage.lm_weight * out.lm_loss * share_weight(n_tok, N_tok, self.n_procs)
+                if out.image_loss is not None:
+                    loss = loss + stage.image_weight * out.image_loss * share_weight(n_img, N_img, self.n_procs)
+                    s_img += out.image_loss.item() * n_img; n_img_loss += n_img
+                if not loss.requires_grad: loss = loss + 0 * out.logits.float().sum()   # nothing to learn here: still join the sync
+                acc.backward(loss)
+            s_lm += out.lm_loss.item() * n_tok
+        self.shares.append((int(counts[:, 0].sum()), int(N_tok), int(counts[:, 1].sum()), int(N_img)))
+        if self.n_procs > 1:
+            s_lm, s_img, n_img_loss = acc.reduce(torch.tensor([s_lm, s_img, float(n_img_loss)], dtype=torch.float64,
+                                                              device=acc.device), 'sum').tolist()
         lm = s_lm / N_tok if N_tok else 0.0
-        im = s_img / N_img if N_img else None
-        return loss, {'loss': stage.lm_weight * lm + (stage.image_weight * im if im is not None else 0.0), 'lm_loss': lm, 'image_loss': im}
+        im = s_img / n_img_loss if n_img_loss else None
+        return {'loss': stage.lm_weight * lm + (stage.image_weight * im if im is not None else 0.0), 'lm_loss': lm, 'image_loss': im}
 
     def _checkpoint(self, gstep, si, step, opt, sched):
         acc = self.accelerator
@@ -278,12 +319,9 @@ class Trainer:
             bar = tqdm(range(first, stage.steps), desc=stage.name, disable=not (self.progress and acc.is_main_process), leave=True)
             for step in bar:
                 docs = shard(stage_documents(stage, step, self.seed, self.world), self.rank, self.n_procs)
-                batch = {k: v.to(acc.device) for k, v in m.processor(docs).items()}
-                with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                    out = self.wrapped(**batch, lm_weight=stage.lm_weight, image_weight=stage.image_weight)
-                loss, losses = self._loss(out, batch, stage)
+                parts = [{k: v.to(acc.device) for k, v in b.items()} for b in self._micro(docs)]
                 opt.zero_grad(set_to_none=True)
-                acc.backward(loss)
+                losses = self._step(parts, stage)
                 opt.step(); sched.step()
                 gstep += 1
                 rec = {'stage': stage.name, 'step': step + 1, 'global_step': gstep, **losses, 'lr': sched.get_last_lr()[0]}
