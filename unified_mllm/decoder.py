@@ -20,9 +20,9 @@ from .encoder import VisionEncoder, check_pixels, images_to_tensor, tensor_to_im
 from .multigranular import pool2x2
 
 # %% auto #0
-__all__ = ['UNET_PRESETS', 'VAE_PRESETS', 'SCHEDULER_PRESETS', 'SAMPLERS', 'FeatureConditioner', 'unet_forward', 'guided_noise',
-           'unet_config', 'load_vae', 'pool_to_tokens', 'FeatureDecoderPipeline', 'build_decoder', 'image_grid',
-           'diffusion_target', 'min_snr_weights', 'train_decoder', 'eval_diffusion_loss']
+__all__ = ['UNET_PRESETS', 'VAE_PRESETS', 'SCHEDULER_PRESETS', 'SAMPLERS', 'FeatureConditioner', 'spatial_condition',
+           'unet_forward', 'guided_noise', 'unet_config', 'load_vae', 'pool_to_tokens', 'FeatureDecoderPipeline',
+           'build_decoder', 'image_grid', 'diffusion_target', 'min_snr_weights', 'train_decoder', 'eval_diffusion_loss']
 
 # %% ../nbs/07_decoder.ipynb #bc1e6288
 class FeatureConditioner(ModelMixin, ConfigMixin):
@@ -82,9 +82,24 @@ class FeatureConditioner(ModelMixin, ConfigMixin):
                                "or conditioner.set_blank(features_of_a_black_image) first")
 
 # %% ../nbs/07_decoder.ipynb #557537fb
+def spatial_condition(cond: torch.Tensor, size: int) -> torch.Tensor:
+    "Condition tokens `[B, N, D]` (N a square) on their grid, upsampled (nearest) to `size`: `[B, D, size, size]`."
+    B, N, D = cond.shape
+    side = math.isqrt(N)
+    if side * side != N: raise ValueError(f'a spatial condition needs a square number of tokens, got {N}')
+    return F.interpolate(cond.transpose(1, 2).reshape(B, D, side, side), size=(size, size), mode='nearest')
+
 def unet_forward(unet, x: torch.Tensor, t, cond: torch.Tensor) -> torch.Tensor:
-    """The UNet's prediction for condition `cond` [B, N, D]: cross-attention to it and, for a UNet built with
+    """The UNet's prediction for condition `cond` [B, N, D]: cross-attention to it; for a UNet with D more input channels
+    than `x` has, also `spatial_condition(cond)` concatenated to its input; and for a UNet built with
     `class_embed_type='projection'`, its mean added to the timestep embedding (as unCLIP adds the image embedding)."""
+    extra = unet.config.in_channels - x.shape[1]
+    if extra:
+        if extra != cond.shape[-1]:
+            raise ValueError(f'the UNet takes {unet.config.in_channels} input channels, the input has {x.shape[1]} and the '
+                             f'condition is {cond.shape[-1]} wide: build it with in_channels = image channels (+ condition width '
+                             f'for a spatial condition)')
+        x = torch.cat([x, spatial_condition(cond, x.shape[-1]).to(x.dtype)], 1)
     kw = {'class_labels': cond.mean(1)} if unet.config.class_embed_type == 'projection' else {}
     return unet(x, t, encoder_hidden_states=cond, **kw).sample
 
@@ -170,10 +185,14 @@ class FeatureDecoderPipeline(DiffusionPipeline):
             raise ValueError(f'conditioner.cross_attention_dim={conditioner.config.cross_attention_dim} must equal '
                              f'unet.cross_attention_dim={unet.config.cross_attention_dim}')
         want = vae.config.latent_channels if vae is not None else 3 * space_to_depth ** 2
-        if unet.config.out_channels != want or unet.config.in_channels != want + 2 * coord_channels:
+        base, D = want + 2 * coord_channels, conditioner.config.cross_attention_dim
+        if unet.config.out_channels != want or unet.config.in_channels not in (base, base + D):
             raise ValueError(f'unet has in/out channels {unet.config.in_channels}/{unet.config.out_channels} but the '
                              f'{"VAE latents" if vae is not None else f"RGB pixels (space_to_depth={space_to_depth})"} have {want} channels'
-                             + (' (+2 coordinate input channels)' if coord_channels else ''))
+                             + (' (+2 coordinate input channels)' if coord_channels else '')
+                             + f': in_channels must be {base}, or {base + D} with a spatial condition')
+        if unet.config.in_channels == base + D and math.isqrt(conditioner.config.num_tokens) ** 2 != conditioner.config.num_tokens:
+            raise ValueError(f'a spatial condition (unet.in_channels={base + D}) needs a square num_tokens, got {conditioner.config.num_tokens}')
         if encoder is not None and encoder.feature_dim != conditioner.config.feature_dim:
             raise ValueError(f'encoder features are {encoder.feature_dim}-d but conditioner.feature_dim={conditioner.config.feature_dim}')
         self.register_modules(unet=unet, conditioner=conditioner, scheduler=scheduler, vae=vae, encoder=encoder)
@@ -185,6 +204,10 @@ class FeatureDecoderPipeline(DiffusionPipeline):
         return 2 ** (len(self.vae.config.block_out_channels) - 1) if self.vae is not None else self.config.space_to_depth
     @property
     def image_size(self) -> int: return self.unet.config.sample_size * self.vae_scale_factor
+    @property
+    def spatial_condition(self) -> bool:
+        "Whether the UNet also reads the condition as a spatial map on its input (see `unet_forward`)."
+        return self.unet.config.in_channels > self.unet.config.out_channels + 2 * self.config.coord_channels
 
     def to_model_space(self, x: torch.Tensor, generator=None) -> torch.Tensor:
         "[-1, 1] pixels -> what the UNet denoises: the pixels (2x2 blocks stacked into channels if `space_to_depth`), or scaled VAE latents."
@@ -254,10 +277,12 @@ class FeatureDecoderPipeline(DiffusionPipeline):
 # %% ../nbs/07_decoder.ipynb #ec887220
 def build_decoder(feature_dim: int = 64, num_tokens: int = 64, unet='toy', vae=None, encoder: VisionEncoder | None = None,
                   pos_embedding: bool = False, uncond: str = 'blank', scheduler='toy', cross_attention_dim: int | None = None,
-                  coord_channels: bool = False, space_to_depth: int | None = None, seed: int = 0, **unet_overrides) -> FeatureDecoderPipeline:
+                  coord_channels: bool = False, space_to_depth: int | None = None, spatial_condition: bool = False, seed: int = 0,
+                  **unet_overrides) -> FeatureDecoderPipeline:
     """A fresh decoder pipeline. `unet`: preset name or config dict; `vae`: None (pixel space), preset, config or local folder;
     `scheduler`: preset name or DDPM config dict; `space_to_depth`: pixel-space block size (default: 2 for the `toy` UNet
-    without a VAE, else 1). With an encoder and uncond='blank', the blank features are set."""
+    without a VAE, else 1); `spatial_condition`: the UNet also reads the condition as a map on its input (`unet_forward`).
+    With an encoder and uncond='blank', the blank features are set."""
     ucfg = unet_config(unet, **unet_overrides) if isinstance(unet, str) else {**unet, **unet_overrides}
     if cross_attention_dim is not None: ucfg['cross_attention_dim'] = cross_attention_dim
     torch.manual_seed(seed)
@@ -270,7 +295,7 @@ def build_decoder(feature_dim: int = 64, num_tokens: int = 64, unet='toy', vae=N
             ucfg['sample_size'] = vae.config.sample_size // f
     else:
         ucfg['in_channels'] = ucfg['out_channels'] = 3 * space_to_depth ** 2
-    if coord_channels: ucfg['in_channels'] = ucfg['out_channels'] + 2
+    ucfg['in_channels'] = ucfg['out_channels'] + 2 * coord_channels + spatial_condition * ucfg['cross_attention_dim']
     un = UNet2DConditionModel(**ucfg)
     cond = FeatureConditioner(feature_dim, ucfg['cross_attention_dim'], num_tokens, pos_embedding, uncond)
     sch = DDPMScheduler(**(SCHEDULER_PRESETS[scheduler] if isinstance(scheduler, str) else scheduler))
