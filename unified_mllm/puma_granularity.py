@@ -41,7 +41,7 @@ GRANULARITY_SETTINGS = {
     'full': dict(n_train=4000, steps=550, batch_size=16, lr=3e-3, n_eval=32, sample_steps=20, guidance_scale=2.0),
     'quick': dict(n_train=128, steps=12, batch_size=8, lr=3e-3, n_eval=6, sample_steps=4, guidance_scale=2.0),
 }
-DECODER_ARCH = dict(coord_channels=True, attention_head_dim=32, class_embed_type='projection')
+DECODER_ARCH = dict(coord_channels=True, attention_head_dim=32, class_embed_type='projection', spatial_condition=True)
 
 def build_scale_decoder(encoder: VisionEncoder, num_tokens: int, finest: bool, seed: int = 0) -> FeatureDecoderPipeline:
     "The toy decoder for one scale (position embedding only on the finest scale, as in PUMA)."
@@ -57,7 +57,7 @@ def get_scale_decoders(encoder: VisionEncoder | None = None, cache_dir=None, qui
     encoder = encoder or get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress)
     import hashlib                      # the decoders are only valid for the encoder whose features they were trained on
     h = hashlib.sha1(b''.join(v.detach().float().numpy().tobytes() for _, v in sorted(encoder.state_dict().items()))).hexdigest()[:8]
-    key = f"puma_decoders-n{st['n_train']}-s{st['steps']}-b{st['batch_size']}-lr{st['lr']:g}-seed{seed}-enc{h}-v3"
+    key = f"puma_decoders-n{st['n_train']}-s{st['steps']}-b{st['batch_size']}-lr{st['lr']:g}-seed{seed}-enc{h}-v4"
     root = default_cache_dir(cache_dir) / key
     counts = scale_token_counts(encoder.grid_size)
     images = feats = None
