@@ -42,3 +42,28 @@ def test_reproduce_puma_granularity_quick(tmp_path):
     assert all(0 <= v <= 1 for v in res['judge_preserved'] + res['ssim_r'] + res['ssim_d'])
     for f in ('puma_granularity.png', 'puma_granularity_metrics.png'):
         assert (tmp_path / f).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n', f
+
+def test_reproduce_puma_tasks_quick(tmp_path):
+    "The quick path of PUMA's task-granularity reproduction writes the JSON (per task, per scale) and both figures."
+    r = run('reproduce', 'puma-tasks', '--quick', '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path / 'puma_tasks.json').read_text())
+    assert res['quick'] is True and res['scales'] == [1, 4, 16, 64] and res['wall_seconds']['total'] > 0
+    assert set(res['tasks']) == {'text_to_image', 'editing', 'colorization', 'inpainting'}
+    for task, per in res['tasks'].items(): assert list(per) == ['1', '4', '16', '64'], task
+    t2i, ed = res['tasks']['text_to_image']['1'], res['tasks']['editing']['64']
+    assert 0 <= t2i['shapes_eval'] <= 1 and 0 <= t2i['ssim_d'] <= 1 and t2i['psnr_d'] > 0
+    assert all(0 <= ed[k] <= 1 for k in ('changed', 'kept', 'exact')) and ed['psnr_untouched'] > 0
+    for f in ('puma_tasks.png', 'puma_tasks_metrics.png'):
+        assert (tmp_path / f).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n', f
+
+def test_reproduce_recipes_quick(tmp_path):
+    "The quick path of the recipe comparison writes one entry per recipe with the quickstart's keys, params and train_seconds."
+    r = run('reproduce', 'recipes', '--quick', '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path / 'recipes.json').read_text())
+    assert list(res['recipes']) == ['dreamllm-toy', 'puma-toy'] and res['quick'] is True
+    for name, e in res['recipes'].items():
+        for k in ('caption_accuracy', 'vqa_accuracy', 'edit_accuracy', 'shapes_eval', 'params', 'train_seconds'): assert k in e, (name, k)
+        assert e['params'] > 0 and e['train_seconds'] >= 0 and 0 <= e['shapes_eval']['overall'] <= 1
+    assert (tmp_path / 'recipes.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

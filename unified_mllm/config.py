@@ -62,6 +62,11 @@ class UnifiedConfig(PretrainedConfig):
     @property
     def n_image_features(self) -> int: return self.grid_side ** 2
     @property
+    def n_seen_tokens(self) -> int:
+        "Tokens of one seen image: the patch grid, or with `vision.seen_pyramid` every pyramid level (PUMA)."
+        if not self.vision.get('seen_pyramid'): return self.n_image_features
+        return sum((self.grid_side >> k) ** 2 for k in range(self.vision.get('pyramid_levels', 1)))
+    @property
     def llm_hidden(self) -> int: return self.llm['hidden_size']
     @property
     def image_size(self) -> int: return self.vision['image_size']
@@ -112,9 +117,24 @@ class UnifiedConfig(PretrainedConfig):
             raise ValueError(f"UnifiedConfig.decoder.unet.sample_size={d['unet'].get('sample_size')} x {down} (VAE downsampling) "
                              f"(x space_to_depth) must equal decoder.image_size={d['image_size']}")
         seen, made = self.processor['seen'], self.processor['made']
-        if seen['n_slots'] != self.n_image_features:
-            raise ValueError(f"UnifiedConfig.processor.seen.n_slots={seen['n_slots']} must equal the encoder's patch grid "
-                             f"{self.grid_side}x{self.grid_side}={self.n_image_features}")
+        if seen['n_slots'] != self.n_seen_tokens:
+            what = (f"the pyramid's {self.n_seen_tokens} tokens (vision.seen_pyramid=True, {levels} levels of the "
+                    f"{self.grid_side}x{self.grid_side} grid)" if v.get('seen_pyramid') else
+                    f"the encoder's patch grid {self.grid_side}x{self.grid_side}={self.n_image_features}")
+            raise ValueError(f"UnifiedConfig.processor.seen.n_slots={seen['n_slots']} must equal {what}")
+        if t == 'autoregressive':
+            if h['feature_dim'] != v['hidden_size']:
+                raise ValueError(f"UnifiedConfig.head.feature_dim={h['feature_dim']} must equal vision.hidden_size={v['hidden_size']} "
+                                 f"(the head regresses the vision features)")
+            if h['pyramid_levels'] != levels:
+                raise ValueError(f"UnifiedConfig.head.pyramid_levels={h['pyramid_levels']} must equal vision.pyramid_levels={levels}")
+            if len(h['scale_weights']) != levels or min(h['scale_weights']) < 0:
+                raise ValueError(f"UnifiedConfig.head.scale_weights={h['scale_weights']} needs {levels} weights >= 0, one per "
+                                 f"scale from coarsest to finest (PUMA: unified_mllm.multigranular.scale_loss_weights({levels}))")
+            n_pyr = sum((self.grid_side >> k) ** 2 for k in range(levels))
+            if made['n_slots'] != n_pyr:
+                raise ValueError(f"UnifiedConfig.processor.made.n_slots={made['n_slots']} must equal the pyramid's {n_pyr} tokens "
+                                 f"(head.pyramid_levels={levels} of the {self.grid_side}x{self.grid_side} grid)")
         if self.processor['image_size'] != v['image_size']:
             raise ValueError(f"UnifiedConfig.processor.image_size={self.processor['image_size']} must equal vision.image_size={v['image_size']}")
         if t in ('dream', 'resampler') and made['n_slots'] != h['n_queries']:
@@ -125,7 +145,7 @@ class UnifiedConfig(PretrainedConfig):
                 raise ValueError(f"UnifiedConfig.synchronizer.every={self.synchronizer['every']} exceeds llm.num_hidden_layers")
         return self
 
-_VISION_EXTRA = ('feature_layer', 'drop_cls', 'pyramid_levels', 'frozen', 'image_mean', 'image_std')
+_VISION_EXTRA = ('feature_layer', 'drop_cls', 'pyramid_levels', 'seen_pyramid', 'frozen', 'image_mean', 'image_std')
 CLIP_MEAN, CLIP_STD = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]  # CLIP's pixel normalisation
 
 def _layouts_dict(recipe, scale):
@@ -151,10 +171,10 @@ def _preset_dicts(name: str) -> dict:
             llm=dict(model_type='llama', vocab_size=_toy_vocab(), hidden_size=lh, intermediate_size=2 * lh,
                      num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024,
                      tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2),
-            head=dict(type='dream', n_queries=16, hidden_size=lh, cond_dim=cond, cond_dropout=0.0,
+            head=dict(type='dream', n_queries=64, hidden_size=lh, cond_dim=cond, cond_dropout=0.0,
                       image_loss_weight=10.0, guidance_scale=2.0, feature_loss_weight=1.0),
-            decoder=dict(image_size=32, vae=None, num_inference_steps=15, guidance_scale=2.0, negative='decoder', snr_gamma=None,
-                         space_to_depth=2, unet=_listed(unet_config('toy', cross_attention_dim=cond)),   # the Decoder chapter's toy UNet
+            decoder=dict(image_size=32, vae=None, num_inference_steps=15, guidance_scale=2.0, negative='decoder', snr_gamma=None, pos_embedding=True,
+                         space_to_depth=2, unet=_listed(unet_config('toy', cross_attention_dim=cond, in_channels=12 + cond)),   # the Decoder chapter's toy UNet, spatial condition
                          scheduler=dict(SCHEDULER_PRESETS['toy'])),
             processor=_layouts_dict('dreamllm', 'toy'))
     if name == 'dreamllm-7b':
@@ -181,10 +201,49 @@ def _preset_dicts(name: str) -> dict:
                          scheduler=dict(num_train_timesteps=1000, beta_schedule='scaled_linear', beta_start=0.00085,
                                         beta_end=0.012, prediction_type='epsilon', clip_sample=False)),
             processor=_layouts_dict('dreamllm', 'full'))
+    if name == 'puma-toy':
+        d = _preset_dicts('dreamllm-toy')
+        vh, lh = d['vision']['hidden_size'], d['llm']['hidden_size']
+        unet = _listed(unet_config('toy', cross_attention_dim=vh, attention_head_dim=32, class_embed_type='projection',
+                                   projection_class_embeddings_input_dim=vh, in_channels=14 + vh, out_channels=12))
+        return dict(
+            recipe='puma', scale='toy',
+            vision={**d['vision'], 'pyramid_levels': 4, 'seen_pyramid': True},       # 8x8 grid -> 1, 4, 16, 64 tokens
+            adapter=d['adapter'], llm=d['llm'],
+            head=dict(type='autoregressive', hidden_size=lh, feature_dim=vh, pyramid_levels=4,
+                      scale_weights=[128.0, 64.0, 8.0, 1.0], image_loss_weight=1.0, decode_scale=64),
+            decoder=dict(image_size=32, vae=None, num_inference_steps=15, guidance_scale=2.0, negative='decoder', snr_gamma=None,
+                         space_to_depth=2, coord_channels=True, uncond='blank', per_scale=True, unet=unet,
+                         scheduler=dict(SCHEDULER_PRESETS['toy'])),      # the granularity chapter's decoder, one per scale
+            processor=_layouts_dict('puma', 'toy'))
+    if name == 'puma-8b':
+        return dict(
+            recipe='puma', scale='full',
+            vision=dict(image_size=224, patch_size=14, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
+                        num_attention_heads=16, projection_dim=768, hidden_act='quick_gelu', feature_layer=-1,
+                        drop_cls=True, pyramid_levels=5, seen_pyramid=True, frozen=True, image_mean=CLIP_MEAN, image_std=CLIP_STD),
+            adapter=dict(type='linear', in_dim=1024, out_dim=4096),
+            llm=dict(model_type='llama', vocab_size=128256, hidden_size=4096, intermediate_size=14336,
+                     num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192,
+                     rope_theta=500000.0, rms_norm_eps=1e-5, tie_word_embeddings=False,
+                     pad_token_id=128004, bos_token_id=128000, eos_token_id=128001),
+            head=dict(type='autoregressive', hidden_size=4096, feature_dim=1024, pyramid_levels=5,
+                      scale_weights=[1024.0, 512.0, 64.0, 8.0, 1.0], image_loss_weight=1.0, decode_scale=256),
+            decoder=dict(image_size=1024, num_inference_steps=50, guidance_scale=2.0, negative='decoder', uncond='blank',
+                         per_scale=True, sampler='ddpm',
+                         vae=dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[128, 256, 512, 512],
+                                  layers_per_block=2, sample_size=1024, scaling_factor=0.13025,
+                                  down_block_types=['DownEncoderBlock2D'] * 4, up_block_types=['UpDecoderBlock2D'] * 4),
+                         unet=_listed({k: list(v) if isinstance(v, tuple) else v for k, v in unet_config('sdxl').items()}),
+                         scheduler=dict(num_train_timesteps=1000, beta_schedule='scaled_linear', beta_start=0.00085,
+                                        beta_end=0.012, prediction_type='epsilon', clip_sample=False)),
+            processor={**_layouts_dict('puma', 'full'), 'made_image_size': 1024})
     raise ValueError(f'unknown preset {name!r}; use one of {list_presets()}')
 
-PRESETS = {'dreamllm-toy': 'DreamLLM on a CPU: 32 px ShapesWorld, 4-layer Llama (hidden 128), 16 dream queries, pixel UNet',
-           'dreamllm-7b': 'DreamLLM-7B: Vicuna-7B v1.1, CLIP ViT-L/14@224 layer -2, 64 dream queries, SD 2.1-base'}
+PRESETS = {'dreamllm-toy': 'DreamLLM on a CPU: 32 px ShapesWorld, 4-layer Llama (hidden 128), 64 dream queries, pixel UNet',
+           'dreamllm-7b': 'DreamLLM-7B: Vicuna-7B v1.1, CLIP ViT-L/14@224 layer -2, 64 dream queries, SD 2.1-base',
+           'puma-toy': 'PUMA on a CPU: the toy LLM, a 1/4/16/64-token pyramid regressed coarse to fine, one pixel UNet per scale',
+           'puma-8b': 'PUMA: LLaMA-3 8B, CLIP ViT-L/14@224 pyramid 1/4/16/64/256 tokens, one SDXL-sized decoder per scale'}
 
 def list_presets() -> dict:
     "Names of the presets `UnifiedConfig.from_preset` knows, with one line each."
@@ -214,7 +273,9 @@ def count_parameters(config: UnifiedConfig) -> dict:
         out['llm'] = sum(p.numel() for p in AutoModelForCausalLM.from_config(config.llm_config()).parameters())
         h = config.head
         out['head'] = h.get('n_queries', 0) * h['hidden_size'] + h['hidden_size'] * h.get('cond_dim', 0)
-        out['decoder'] = sum(p.numel() for p in UNet2DConditionModel(**config.decoder['unet']).parameters()) if config.decoder else 0
+        if h['type'] == 'autoregressive': out['head'] = h['hidden_size'] * h['feature_dim'] + h['feature_dim']   # the regressor
+        n_dec = h.get('pyramid_levels', 1) if config.decoder and config.decoder.get('per_scale') else 1   # PUMA: one UNet per scale
+        out['decoder'] = n_dec * sum(p.numel() for p in UNet2DConditionModel(**config.decoder['unet']).parameters()) if config.decoder else 0
         if config.decoder and config.decoder.get('vae'):
             out['decoder'] += sum(p.numel() for p in AutoencoderKL(**config.decoder['vae']).parameters())
     out['total'] = sum(out.values())

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .model import UnifiedMLLM
 from .train import Trainer, Stage, ALL_LLM_SIDE
-from .quickstart import evaluate, _load_toy_encoder, _pretrained_decoder
+from .quickstart import evaluate, _load_toy_encoder, _pretrained_decoder, QUICKSTART_STEPS, QUICK_STEPS
 
 # %% auto #0
 __all__ = ['SYNERGY_MIXES', 'SYNERGY_STEPS', 'QUICK_SYNERGY_STEPS', 'synergy_stage', 'reproduce_dreamllm_synergy',
@@ -22,14 +22,15 @@ SYNERGY_MIXES = {
     'creation_only': {'text_to_image': 0.6, 'editing': 0.25, 'story': 0.15},
     'joint': {'captioning': 0.25, 'vqa': 0.25, 'text_to_image': 0.3, 'editing': 0.125, 'story': 0.075},
 }
-SYNERGY_STEPS = {'decoder': 300, 'decoder_batch': 32, 'decoder_images': 4000, 'steps': 250, 'batch_size': 8, 'eval_captions': 40, 'eval_vqa': 40, 'eval_edits': 12,
-                 'eval_per_category': 4, 'sample_steps': 15}
-QUICK_SYNERGY_STEPS = {'decoder': 3, 'decoder_batch': 4, 'decoder_images': 8, 'steps': 2, 'batch_size': 2, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1,
-                       'eval_per_category': 1, 'sample_steps': 2}
+_SHARED = ('decoder', 'decoder_batch', 'decoder_images', 'lr', 'image_weight', 'micro_batches')   # as in the quickstart (same cached decoder)
+SYNERGY_STEPS = {**{k: QUICKSTART_STEPS[k] for k in _SHARED}, 'steps': 600, 'batch_size': 12, 'eval_captions': 40, 'eval_vqa': 40,
+                 'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
+QUICK_SYNERGY_STEPS = {**{k: QUICK_STEPS[k] for k in _SHARED}, 'steps': 2, 'batch_size': 2, 'eval_captions': 2, 'eval_vqa': 2,
+                       'eval_edits': 1, 'eval_per_category': 1, 'sample_steps': 2}
 
-def synergy_stage(name: str, steps: int, batch_size: int = 8, lr: float = 2e-3) -> Stage:
+def synergy_stage(name: str, steps: int, batch_size: int = 12, lr: float = 1e-3, image_weight: float = 0.1) -> Stage:
     "The single training stage of one synergy arm (its task mix from `SYNERGY_MIXES`)."
-    return Stage(name, ALL_LLM_SIDE, SYNERGY_MIXES[name], steps, lr=lr, lm_weight=1.0, image_weight=10.0, batch_size=batch_size)
+    return Stage(name, ALL_LLM_SIDE, SYNERGY_MIXES[name], steps, lr=lr, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size)
 
 # %% ../nbs/14_dreamllm_synergy.ipynb #eb4d198f
 def reproduce_dreamllm_synergy(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
@@ -51,8 +52,8 @@ def reproduce_dreamllm_synergy(out_dir, quick: bool = False, seed: int = 0, cach
         model = base; model.load_state_dict(start)
         torch.manual_seed(seed)
         t0 = time.time()
-        tr = Trainer(model, [synergy_stage(name, S['steps'], S['batch_size'])], out / 'runs' / name, seed=seed,
-                     progress=progress, keep_checkpoints=1).train()
+        tr = Trainer(model, [synergy_stage(name, S['steps'], S['batch_size'], S['lr'], S['image_weight'])], out / 'runs' / name,
+                     seed=seed, progress=progress, keep_checkpoints=1, micro_batches=S['micro_batches']).train()
         t_train = time.time() - t0; t0 = time.time()
         metrics, _ = evaluate(model, S['eval_captions'], S['eval_vqa'], S['eval_edits'], S['eval_per_category'],
                               seed=seed, sample_steps=S['sample_steps'])

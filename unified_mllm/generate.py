@@ -30,13 +30,14 @@ class _Context:
         else:
             self.embeds = new if self.embeds is None else torch.cat([self.embeds, new], 1)
             h = m.backbone(inputs_embeds=self.embeds, use_cache=False).last_hidden_state[:, -new.shape[1]:]
+        self.last = h[:, -1:]          # the newest position's hidden state (the loop reads it after a head's image)
         return h
 
     def tokens(self, ids) -> torch.Tensor:
         return self.step(self.model.llm.get_input_embeddings()(torch.tensor([list(ids)], device=self.model.device)))
 
 def text_mask(model) -> torch.Tensor:
-    "Bool `[vocab]`: True where the generator may emit a token (text, `</s>`, `<dream>`)."
+    "Bool `[vocab]`: True where the generator may emit a token (text, `</s>`, and the recipe's made-image open token)."
     V = model.llm.get_output_embeddings().weight.shape[0]
     ok = torch.zeros(V, dtype=torch.bool)
     ok[:len(model.processor.tokenizer)] = True
@@ -45,7 +46,10 @@ def text_mask(model) -> torch.Tensor:
     ok[model.processor.tokenizer.convert_tokens_to_ids(SPECIAL_TOKENS['unk'])] = False
     vc = model.processor.tokenizer.convert_tokens_to_ids(SPECIAL_TOKENS['vision_code'])
     ok[vc] = False
+    ok[_made_open(model)] = True        # <dream> for DreamLLM, <img> for PUMA
     return ok
+
+def _made_open(model) -> int: return model.token_ids.get('made_open') or model.token_ids['dream_open']
 
 def _pick(logits, allowed, do_sample, temperature, top_k, generator):
     logits = logits.float().masked_fill(~allowed.to(logits.device), float('-inf'))
@@ -72,23 +76,29 @@ def generate(model, prompt: list, max_new_tokens: int = 48, max_images: int = 3,
     ctx = _Context(model, use_cache)
     h = ctx.step(model.embed(batch))
     allowed, t = text_mask(model), model.token_ids
+    opener = _made_open(model)
+    reinsert = model.config.processor['made'].get('reinsert_as_seen', True)
     tok = model.processor.tokenizer
     out, text_ids, chosen, n_img = list(prompt), [], [], 0
     def flush():
         if text_ids: out.append(Text(tok.decode(text_ids), 'target')); text_ids.clear()
     for i in range(max_new_tokens):
-        if n_img >= max_images: allowed[t['dream_open']] = False
-        nxt = t['dream_open'] if (force_image and i == 0) else _pick(model.llm.get_output_embeddings()(h[0, -1]), allowed, do_sample, temperature, top_k, gen)
+        if n_img >= max_images: allowed[opener] = False
+        nxt = opener if (force_image and i == 0) else _pick(model.llm.get_output_embeddings()(h[0, -1]), allowed, do_sample, temperature, top_k, gen)
         chosen.append(nxt)
         if nxt == t['eos']: break
         h = ctx.tokens([nxt])
-        if nxt != t['dream_open']:
+        if nxt != opener:
             text_ids.append(nxt); continue
         flush()
-        pixels, _ = model.head.generate_image(model, ctx.step, gen, guidance_scale, num_inference_steps)
+        pixels, _ = model.head.generate_image(model, ctx.step, gen, guidance_scale, num_inference_steps, last_hidden=h)
         n_img += 1
         image = pixels_to_image(pixels[0])
         out.append(Img(image, 'made'))
+        if not reinsert:               # PUMA: the image is already in the context as its own regressed features
+            h = ctx.last
+            if stop_after_images and n_img >= stop_after_images: break
+            continue
         seen = pixels if pixels.shape[-1] == model.config.image_size else \
             F.interpolate(pixels, size=model.config.image_size, mode='bilinear', antialias=True)
         emb = model.llm.get_input_embeddings()
@@ -108,7 +118,7 @@ def answer(model, image, question: str, **kw) -> list:
     return generate(model, [Img(image, 'seen'), Text(question)], max_images=0, max_new_tokens=kw.pop('max_new_tokens', 8), **kw)
 
 @torch.no_grad()
-def _made(model, prompts: list[list], seed: int = 0, guidance_scale=None, num_inference_steps=None) -> list[list]:
+def _made(model, prompts: list[list], seed: int = 0, guidance_scale=None, num_inference_steps=None, **decode_kw) -> list[list]:
     if model.decoder is None:
         raise RuntimeError('this model has no diffusion decoder (config.decoder is None), so it cannot make images')
     model.eval()
@@ -116,13 +126,13 @@ def _made(model, prompts: list[list], seed: int = 0, guidance_scale=None, num_in
     for p in prompts:
         ctx = _Context(model)
         ctx.step(model.embed(model.check_batch(dict(model.processor([list(p)])))))
-        ctx.tokens([model.token_ids['dream_open']])
-        conds.append(model.head.generate_image(model, ctx.step, sample=False)[1])
-    pixels = model.sample_images(torch.cat(conds), torch.Generator().manual_seed(seed), guidance_scale, num_inference_steps)
+        h = ctx.tokens([_made_open(model)])
+        conds.append(model.head.generate_image(model, ctx.step, sample=False, last_hidden=h)[1])
+    pixels = model.sample_images(torch.cat(conds), torch.Generator().manual_seed(seed), guidance_scale, num_inference_steps, **decode_kw)
     return [list(p) + [Img(pixels_to_image(x), 'made')] for p, x in zip(prompts, pixels)]
 
 def text_to_image(model, prompts, **kw):
-    "Document [prompt, made image] for one prompt (str), or a list of them for a list of prompts."
+    "Document [prompt, made image] for one prompt (str), or a list of them for a list of prompts (`kw`: seed, guidance, steps, decoder options such as PUMA's `scale`)."
     one = isinstance(prompts, str)
     docs = _made(model, [[Text(p)] for p in ([prompts] if one else prompts)], **kw)
     return docs[0] if one else docs

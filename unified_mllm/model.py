@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_model.ipynb #b209520c
 from __future__ import annotations
-import json, os, shutil, tempfile
+import importlib, json, os, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -16,13 +16,15 @@ from .decoder import (FeatureConditioner, FeatureDecoderPipeline, load_vae, unet
                                   diffusion_target, min_snr_weights, pool_to_tokens)
 from .config import UnifiedConfig
 from .processor import UnifiedProcessor, SPECIAL_TOKENS
+from .multigranular import pyramid, flatten_scales
 from .encoder import VisionEncoder, VisionEncoderConfig
 from .config import CLIP_MEAN, CLIP_STD
 
 # %% auto #0
-__all__ = ['HEADS', 'TOKEN_NAMES', 'WEIGHTS_NAME', 'vision_encoder', 'make_adapter', 'DiffusionDecoder', 'register_head',
-           'ImageHead', 'DreamHead', 'UnifiedOutput', 'UnifiedMLLM', 'check_batch', 'encode_images', 'image_features',
-           'embed', 'null_condition', 'sample_images', 'forward', 'save_pretrained', 'from_pretrained']
+__all__ = ['HEADS', 'TOKEN_NAMES', 'HEAD_MODULES', 'WEIGHTS_NAME', 'vision_encoder', 'make_adapter', 'DiffusionDecoder',
+           'register_head', 'ImageHead', 'DreamHead', 'UnifiedOutput', 'UnifiedMLLM', 'check_batch', 'vision_tokens',
+           'encode_images', 'image_features', 'embed', 'null_condition', 'sample_images', 'forward', 'save_pretrained',
+           'from_pretrained']
 
 # %% ../nbs/10_model.ipynb #6ee044b7
 def vision_encoder(config: UnifiedConfig) -> VisionEncoder:
@@ -42,11 +44,13 @@ class DiffusionDecoder(nn.Module):
     learned unconditional embedding), a diffusers UNet, an optional VAE and a DDPM noise scheduler. `pipeline()` is the
     chapter's `FeatureDecoderPipeline` over the same modules (no copy); `loss` and `sample` reuse its training target,
     Min-SNR weights and `guided_noise`."""
-    def __init__(self, cfg: dict, feature_dim: int, num_tokens: int):
+    def __init__(self, cfg: dict, feature_dim: int, num_tokens: int, pos_embedding: bool | None = None):
         super().__init__()
         self.cfg = cfg
         self.unet = UNet2DConditionModel(**cfg['unet'])
-        self.conditioner = FeatureConditioner(feature_dim, cfg['unet']['cross_attention_dim'], num_tokens, uncond='null')
+        pos = cfg.get('pos_embedding', False) if pos_embedding is None else pos_embedding
+        self.conditioner = FeatureConditioner(feature_dim, cfg['unet']['cross_attention_dim'], num_tokens, pos_embedding=pos,
+                                              uncond=cfg.get('uncond', 'null'))
         self.vae = load_vae(cfg.get('vae'))
         self.noise_scheduler = DDPMScheduler(**cfg['scheduler'])
         self.snr_gamma = cfg.get('snr_gamma', 5.0)
@@ -54,7 +58,7 @@ class DiffusionDecoder(nn.Module):
     def pipeline(self) -> FeatureDecoderPipeline:
         "A `FeatureDecoderPipeline` sharing this decoder's modules (train it with `unified_mllm.decoder.train_decoder`)."
         pipe = FeatureDecoderPipeline(self.unet, self.conditioner, self.noise_scheduler, vae=self.vae,
-                                    space_to_depth=self.cfg.get('space_to_depth', 1))
+                                    space_to_depth=self.cfg.get('space_to_depth', 1), coord_channels=self.cfg.get('coord_channels', False))
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
@@ -65,7 +69,7 @@ class DiffusionDecoder(nn.Module):
         noise = torch.randn_like(x0)
         t = torch.randint(0, self.noise_scheduler.config.num_train_timesteps, (x0.shape[0],), device=x0.device)
         xt = self.noise_scheduler.add_noise(x0, noise, t)
-        pred = unet_forward(self.unet, xt, t, self.conditioner(features.to(xt.dtype)))
+        pred = unet_forward(self.unet, pipe.add_coords(xt), t, self.conditioner(features.to(xt.dtype)))
         err = (pred.float() - diffusion_target(self.noise_scheduler, x0, noise, t).float()).pow(2).flatten(1).mean(1)
         if self.snr_gamma: err = err * min_snr_weights(self.noise_scheduler, t, self.snr_gamma)
         return err.mean() if reduction == 'mean' else err
@@ -85,7 +89,7 @@ class DiffusionDecoder(nn.Module):
         c, s = self.unet.config.out_channels, self.unet.config.sample_size
         x = torch.randn((n, c, s, s), generator=generator, dtype=cond.dtype) * sched.init_noise_sigma
         for t in sched.timesteps:
-            eps = guided_noise(self.unet, sched.scale_model_input(x, t), t, cond, uncond, guidance_scale)
+            eps = guided_noise(self.unet, pipe.add_coords(sched.scale_model_input(x, t)), t, cond, uncond, guidance_scale)
             x = sched.step(eps, t, x).prev_sample
         return pipe.from_model_space(x)
 
@@ -99,20 +103,31 @@ def register_head(kind: str):
     return deco
 
 class ImageHead(nn.Module):
-    "Interface of an image-generation head (see the table above). Subclasses implement all four methods."
+    """Interface of an image-generation head (see the table above). Subclasses implement the four methods;
+    `hidden_positions` and `build_decoder` have defaults (read the made slots themselves; one `DiffusionDecoder`)."""
     kind: str = None
-    def made_slot_embeddings(self, n: int) -> torch.Tensor | None:
-        "`[n, n_slots, hidden]` embeddings written into the slots of `n` images to make, or None to keep the token embeddings."
+    def made_slot_embeddings(self, n: int, model=None, pixels: torch.Tensor | None = None) -> torch.Tensor | None:
+        """`[n, n_slots, hidden]` embeddings written into the slots of `n` images to make, or None to keep the token
+        embeddings. In training `model` and the made images' `pixels` `[n, 3, S, S]` are given (for teacher forcing)."""
         raise NotImplementedError
+    def hidden_positions(self, positions: torch.Tensor) -> torch.Tensor:
+        "Where the head reads the LLM's hidden states for made slots at `positions` `[n, n_slots]` (default: the slots)."
+        return positions
+    @classmethod
+    def build_decoder(cls, config) -> nn.Module | None:
+        "The model's decoder for `config` (default: one `DiffusionDecoder` over `head.cond_dim`-wide, `head.n_queries`-long conditions)."
+        if config.decoder is None: return None
+        return DiffusionDecoder(config.decoder, config.head['cond_dim'], config.head.get('n_queries', 1))
     def condition(self, hidden: torch.Tensor) -> torch.Tensor:
         "The decoder condition `[n, L, cond_dim]` from the LLM's last hidden states at the made slots `[n, n_slots, hidden]`."
         raise NotImplementedError
     def image_loss(self, model, hidden: torch.Tensor, batch: dict) -> torch.Tensor:
         "The head's loss for the made images of `batch` given the hidden states at their slots."
         raise NotImplementedError
-    def generate_image(self, model, step, generator=None, sample=True, **kwargs):
+    def generate_image(self, model, step, generator=None, sample=True, last_hidden=None, **kwargs):
         """Make one image right after the open token. `step(embeds [1, n, hidden])` appends embeddings to the
-        context (through the KV cache) and returns their last hidden states. Returns (pixels `[1, 3, S, S]` or
+        context (through the KV cache) and returns their last hidden states; `last_hidden` `[1, 1, hidden]` is the
+        open token's. The head feeds the image's slots and its close token. Returns (pixels `[1, 3, S, S]` or
         None when `sample=False`, decoder condition)."""
         raise NotImplementedError
 
@@ -128,7 +143,7 @@ class DreamHead(ImageHead):
         self.projector = nn.Linear(h['hidden_size'], h['cond_dim'], bias=False)
         self.feature_loss_weight = h.get('feature_loss_weight', 0.0)
 
-    def made_slot_embeddings(self, n): return self.queries.unsqueeze(0).expand(n, -1, -1)
+    def made_slot_embeddings(self, n, model=None, pixels=None): return self.queries.unsqueeze(0).expand(n, -1, -1)
     def condition(self, hidden): return self.projector(hidden)
 
     def image_loss(self, model, hidden, batch):
@@ -142,7 +157,8 @@ class DreamHead(ImageHead):
         return loss
 
     @torch.no_grad()
-    def generate_image(self, model, step, generator=None, guidance_scale=None, num_inference_steps=None, sample=True):
+    def generate_image(self, model, step, generator=None, guidance_scale=None, num_inference_steps=None, sample=True,
+                       last_hidden=None):
         "Feed the queries and `</dream>` after the context through `step`, project their hidden states, sample with CFG."
         close = model.llm.get_input_embeddings()(torch.tensor([[model.token_ids['dream_close']]], device=model.device))
         h = step(torch.cat([self.queries.unsqueeze(0).to(close.dtype), close], 1))
@@ -160,6 +176,7 @@ class UnifiedOutput(ModelOutput):
     hidden_states: torch.Tensor | None = None
 
 TOKEN_NAMES = ('pad', 'bos', 'eos', 'image_open', 'image_close', 'image_patch', 'dream_open', 'dream_close', 'dream_query')
+HEAD_MODULES = {'autoregressive': 'unified_mllm.puma'}   # heads defined in later chapters, imported when a config asks for them
 
 class UnifiedMLLM(PreTrainedModel):
     "A unified multimodal LLM: vision encoder -> adapter -> causal LLM, an image-generation head and a diffusion decoder."
@@ -173,10 +190,12 @@ class UnifiedMLLM(PreTrainedModel):
         self.vision = vision_encoder(config)
         self.adapter = make_adapter(config.adapter)
         self.llm = llm if llm is not None else AutoModelForCausalLM.from_config(config.llm_config())
-        if config.head['type'] not in HEADS:
-            raise NotImplementedError(f"head type {config.head['type']!r} has no module yet; implemented: {sorted(HEADS)}")
-        self.head = HEADS[config.head['type']](config)
-        self.decoder = DiffusionDecoder(config.decoder, config.head['cond_dim'], config.head.get('n_queries', 1)) if config.decoder is not None else None
+        kind = config.head['type']
+        if kind not in HEADS and kind in HEAD_MODULES: importlib.import_module(HEAD_MODULES[kind])   # registers the head
+        if kind not in HEADS:
+            raise NotImplementedError(f"head type {kind!r} has no module yet; implemented: {sorted(HEADS)}")
+        self.head = HEADS[kind](config)
+        self.decoder = HEADS[kind].build_decoder(config)
         self.freeze_frozen_parts()
         self.processor = None
         if processor is not None: self.attach_processor(processor)
@@ -208,6 +227,11 @@ class UnifiedMLLM(PreTrainedModel):
                              f'{self.config.image_size} (config.vision.image_size)')
         tok = processor.tokenizer
         self.config.token_ids = {k: tok.convert_tokens_to_ids(SPECIAL_TOKENS[k]) for k in TOKEN_NAMES}
+        for w in ('seen', 'made'):       # the tokens of this recipe's layouts: made_open is what the generator emits to draw
+            lay = getattr(processor.config, w)
+            for part in ('open', 'slot', 'close'):
+                t = getattr(lay, f'{part}_token')
+                self.config.token_ids[f'{w}_{part}'] = None if t is None else tok.convert_tokens_to_ids(t)
         self.processor = processor
         return self
 
@@ -243,18 +267,26 @@ def check_batch(self, batch: dict) -> dict:
         if pos.shape[0] and pos.shape[1] != n_slots:
             raise ValueError(f'{w}_positions has {pos.shape[1]} slots per image; this model uses {n_slots} (config.processor.{w}.n_slots)')
         if pos.shape[0] and self.config.token_ids:
-            slot = self.config.token_ids['image_patch' if w == 'seen' else 'dream_query']
+            slot = self.config.token_ids.get(f'{w}_slot') or self.config.token_ids['image_patch' if w == 'seen' else 'dream_query']
             if not bool((ids[bi[:, None], pos] == slot).all()):
                 raise ValueError(f'some {w}_positions do not point at {w} slot tokens in input_ids; the document text and '
                                  f'its images are out of step')
     return b
 
-def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
-    "Seen images -> LLM-width features `[n, grid^2, hidden]` (vision tower frozen: no graph through it)."
+def vision_tokens(self, pixel_values: torch.Tensor) -> torch.Tensor:
+    """Vision features of images `[n, T, d]`: the patch grid (`T = grid^2`) or, with `vision.seen_pyramid`, PUMA's pyramid
+    flattened coarse to fine (`T = 1 + 4 + ... + grid^2`). Images of another size are resized to the encoder's first."""
+    S = self.config.image_size
+    if pixel_values.shape[-1] != S: pixel_values = F.interpolate(pixel_values.float(), size=S, mode='bilinear', antialias=True)
     frozen = not any(p.requires_grad for p in self.vision.parameters())
     with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
-        feats = self.vision(pixel_values.to(self.dtype), output='tokens')
-    return self.adapter(feats)
+        if not self.config.vision.get('seen_pyramid'): return self.vision(pixel_values.to(self.dtype), output='tokens')
+        grid = self.vision(pixel_values.to(self.dtype), output='grid')
+        return flatten_scales(pyramid(grid, self.config.vision.get('pyramid_levels', 1)))
+
+def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
+    "Seen images -> LLM-width features `[n, T, hidden]` (`vision_tokens` through the adapter; a frozen tower builds no graph)."
+    return self.adapter(self.vision_tokens(pixel_values))
 
 @torch.no_grad()
 def image_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
@@ -270,25 +302,26 @@ def embed(self, batch: dict) -> torch.Tensor:
         emb = emb.index_put((batch['seen_batch_index'][:, None], batch['seen_positions']), feats)
     n = batch['made_positions'].shape[0]
     if n:
-        q = self.head.made_slot_embeddings(n)
+        q = self.head.made_slot_embeddings(n, self, batch['made_pixel_values'])
         if q is not None: emb = emb.index_put((batch['made_batch_index'][:, None], batch['made_positions']), q.to(emb.dtype))
     return emb
 
-for f in (check_batch, encode_images, image_features, embed): setattr(UnifiedMLLM, f.__name__, f)
+for f in (check_batch, vision_tokens, encode_images, image_features, embed): setattr(UnifiedMLLM, f.__name__, f)
 
 # %% ../nbs/10_model.ipynb #d35d91d8
 def null_condition(self) -> torch.Tensor:
     "DreamLLM's negative condition: the head's condition for an empty prompt `[1, L, cond_dim]`."
     t = self.token_ids
-    ids = torch.tensor([[t['bos'], t['dream_open']]], device=self.device)
+    ids = torch.tensor([[t['bos'], t.get('made_open') or t['dream_open']]], device=self.device)
     emb = torch.cat([self.llm.get_input_embeddings()(ids), self.head.made_slot_embeddings(1).to(self.dtype)], 1)
     h = self.backbone(inputs_embeds=emb).last_hidden_state[:, 2:]
     return self.head.condition(h)
 
-def sample_images(self, cond, generator=None, guidance_scale=None, num_inference_steps=None) -> torch.Tensor:
+def sample_images(self, cond, generator=None, guidance_scale=None, num_inference_steps=None, **decode_kw) -> torch.Tensor:
     """Decoder pixels `[n, 3, S, S]` for conditions `[n, L, d]` with CFG (defaults from config.decoder). The unconditional
     branch is the decoder's own learned one (`decoder.negative='decoder'`, as a frozen Stable Diffusion's empty-text
-    embedding), or DreamLLM's empty-prompt condition `null_condition` (`decoder.negative='prompt'`)."""
+    embedding), or DreamLLM's empty-prompt condition `null_condition` (`decoder.negative='prompt'`). `decode_kw` go to the
+    decoder's `sample` (PUMA's per-scale decoders take `scale=`)."""
     if self.decoder is None:
         raise RuntimeError('this model has no diffusion decoder (config.decoder is None), so it cannot make images; '
                            'build it from a preset with a decoder or load one that was saved with it')
@@ -296,7 +329,7 @@ def sample_images(self, cond, generator=None, guidance_scale=None, num_inference
     steps = num_inference_steps or self.config.decoder.get('num_inference_steps', 25)
     with torch.no_grad():
         null = self.null_condition() if g != 1.0 and self.config.decoder.get('negative', 'decoder') == 'prompt' else None
-        return self.decoder.sample(cond, null, g, steps, generator)
+        return self.decoder.sample(cond, null, g, steps, generator, **decode_kw)
 
 def forward(self, input_ids, attention_mask=None, labels=None, pixel_values=None, seen_batch_index=None,
             seen_positions=None, seen_from_made=None, made_pixel_values=None, made_batch_index=None, made_positions=None,
@@ -316,7 +349,7 @@ def forward(self, input_ids, attention_mask=None, labels=None, pixel_values=None
             if (labels[:, 1:] != -100).any() else zero
         n = batch['made_positions'].shape[0]
         if n and image_weight and self.decoder is not None:
-            hid = h[batch['made_batch_index'][:, None], batch['made_positions']]
+            hid = h[batch['made_batch_index'][:, None], self.head.hidden_positions(batch['made_positions'])]
             img_loss = self.head.image_loss(self, hid, {**batch, 'made_pixel_values': batch['made_pixel_values'].to(h.dtype)})
     loss = None
     if labels is not None:

@@ -162,7 +162,7 @@ def recipe_layouts(recipe: str, scale: str = 'toy') -> dict:
     out = {'image_size': 32 if toy else 224, 'made_image_size': None, 'vision_vocab_size': 0}
     if recipe == 'dreamllm':
         out['seen'] = ImageLayout(S['image_patch'], 64 if toy else 256)
-        out['made'] = ImageLayout(S['dream_query'], 16 if toy else 64, S['dream_open'], S['dream_close'],
+        out['made'] = ImageLayout(S['dream_query'], 64, S['dream_open'], S['dream_close'],
                                   open_is_target=True, reinsert_as_seen=True)
         if not toy: out['made_image_size'] = 512
     elif recipe == 'puma':

@@ -21,10 +21,10 @@ __all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'evaluate', 'samples_figure', 'run
 
 # %% ../nbs/13_quickstart.ipynb #1703864a
 QUICKSTART_STEPS = {'decoder': 300, 'decoder_batch': 32, 'decoder_images': 4000, 'I-creation': 30, 'I-comprehension': 60,
-                    'II-pretraining': 1000, 'III-sft': 300, 'batch_size': 12, 'lr': 1e-3, 'image_weight': 0.1, 'eval_captions': 40, 'eval_vqa': 40,
+                    'II-pretraining': 1000, 'III-sft': 300, 'batch_size': 12, 'micro_batches': 3, 'lr': 1e-3, 'image_weight': 0.1, 'eval_captions': 40, 'eval_vqa': 40,
                     'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
 QUICK_STEPS = {'decoder': 4, 'decoder_batch': 4, 'decoder_images': 16, 'I-creation': 1, 'I-comprehension': 1, 'II-pretraining': 2,
-               'III-sft': 2, 'batch_size': 3, 'lr': 1e-3, 'image_weight': 0.1, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
+               'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
                'sample_steps': 2}
 
 # %% ../nbs/13_quickstart.ipynb #74440e4a
@@ -140,7 +140,8 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     wall['decoder'] = time.time() - t0
     stages = dreamllm_stages({k: S[k] for k in ('I-creation', 'I-comprehension', 'II-pretraining', 'III-sft')}, batch_size=S['batch_size'],
                              lr=S['lr'], image_weight=S['image_weight'])
-    tr = Trainer(model, stages, out / 'train', seed=seed, progress=progress, keep_checkpoints=1).train()
+    tr = Trainer(model, stages, out / 'train', seed=seed, progress=progress, keep_checkpoints=1,
+                 micro_batches=S['micro_batches']).train()
     wall.update({k: v for k, v in tr.wall.items() if k != 'total'})
     model.save_pretrained(out / 'model')
     t0 = time.time()
