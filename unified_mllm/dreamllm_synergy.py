@@ -23,7 +23,7 @@ SYNERGY_MIXES = {
     'joint': {'captioning': 0.25, 'vqa': 0.25, 'text_to_image': 0.3, 'editing': 0.125, 'story': 0.075},
 }
 _SHARED = ('decoder', 'decoder_batch', 'decoder_images', 'lr', 'image_weight', 'micro_batches')   # as in the quickstart (same cached decoder)
-SYNERGY_STEPS = {**{k: QUICKSTART_STEPS[k] for k in _SHARED}, 'steps': 600, 'batch_size': 12, 'eval_captions': 40, 'eval_vqa': 40,
+SYNERGY_STEPS = {**{k: QUICKSTART_STEPS[k] for k in _SHARED}, 'steps': 250, 'batch_size': 8, 'eval_captions': 40, 'eval_vqa': 40,
                  'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
 QUICK_SYNERGY_STEPS = {**{k: QUICK_STEPS[k] for k in _SHARED}, 'steps': 2, 'batch_size': 2, 'eval_captions': 2, 'eval_vqa': 2,
                        'eval_edits': 1, 'eval_per_category': 1, 'sample_steps': 2}
