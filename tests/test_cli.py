@@ -11,7 +11,7 @@ def test_shapes_writes_grid_and_dataset(tmp_path):
     assert r.returncode == 0, r.stderr
     dd = datasets.load_from_disk(str(tmp_path / 'shapesworld'))
     assert set(dd) == {'captioning', 'vqa', 'text_to_image', 'editing', 'colorization', 'inpainting',
-                       'segmentation_to_image', 'story'}
+                       'segmentation_to_image', 'story', 'planned_text_to_image', 'planned_editing'}
     assert all(len(dd[t]) == 5 for t in dd)
     png = (tmp_path / 'shapesworld_tasks.png').read_bytes()
     assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 10_000

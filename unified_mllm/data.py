@@ -18,8 +18,8 @@ __all__ = ['SHAPES', 'COLORS', 'SIZES', 'POSITIONS', 'NUMBER_WORDS', 'MAX_OBJECT
            'stream_id', 'rng_for', 'random_object', 'random_scene', 'join_words', 'describe_object', 'reading_order',
            'caption', 'parse_caption', 'relation_holds', 'the', 'random_edit', 'eval_prompt', 'shapes_eval_prompts',
            'task_captioning', 'vqa_question', 'task_vqa', 'task_text_to_image', 'task_editing', 'task_colorization',
-           'task_inpainting', 'task_segmentation_to_image', 'task_story', 'ShapesWorld', 'cell_box', 'untouched_mask',
-           'task_grid', 'doc_bytes', 'build_shapesworld']
+           'task_inpainting', 'task_segmentation_to_image', 'task_story', 'planned', 'ShapesWorld', 'cell_box',
+           'untouched_mask', 'task_grid', 'doc_bytes', 'build_shapesworld']
 
 # %% ../nbs/01_data.ipynb #96ea32f2
 SHAPES = ('square', 'circle', 'triangle', 'diamond')
@@ -338,10 +338,25 @@ def task_story(world, rng, steps: int | None = None):
         ops.append(info['op'])
     return doc, {'ops': ops}
 
+# %% ../nbs/01_data.ipynb #d6244403
+def planned(task):
+    "The task with the made image's canonical caption inserted as target text before every made image not already introduced by one."
+    def task_planned(world, rng):
+        doc, meta = task(world, rng)
+        out = []
+        for s in doc:
+            if isinstance(s, Img) and s.made and not (out and isinstance(out[-1], Text) and out[-1].role == 'target'):
+                out.append(Text(caption(s.objects), 'target'))
+            out.append(s)
+        return out, meta
+    task_planned.__name__ = f'planned_{task.__name__}'
+    return task_planned
+
 # %% ../nbs/01_data.ipynb #011cdd4c
 TASKS = {'captioning': task_captioning, 'vqa': task_vqa, 'text_to_image': task_text_to_image,
          'editing': task_editing, 'colorization': task_colorization, 'inpainting': task_inpainting,
-         'segmentation_to_image': task_segmentation_to_image, 'story': task_story}
+         'segmentation_to_image': task_segmentation_to_image, 'story': task_story,
+         'planned_text_to_image': planned(task_text_to_image), 'planned_editing': planned(task_editing)}
 
 # %% ../nbs/01_data.ipynb #42a10763
 class ShapesWorld:

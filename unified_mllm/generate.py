@@ -117,28 +117,47 @@ def answer(model, image, question: str, **kw) -> list:
     "Document [seen image, question, answer] (VQA)."
     return generate(model, [Img(image, 'seen'), Text(question)], max_images=0, max_new_tokens=kw.pop('max_new_tokens', 8), **kw)
 
+def _plan(model, ctx, h, max_tokens: int, do_sample: bool, temperature: float, generator) -> tuple[list, torch.Tensor]:
+    "Let the model write text until it opens an image (forced after `max_tokens`); returns (text ids, hidden state at the open token)."
+    allowed, opener = text_mask(model), _made_open(model)
+    allowed[model.token_ids['eos']] = False                  # a plan always ends in an image
+    ids = []
+    for _ in range(max_tokens):
+        nxt = _pick(model.llm.get_output_embeddings()(h[0, -1]), allowed, do_sample, temperature, 0, generator)
+        h = ctx.tokens([nxt])
+        if nxt == opener: return ids, h
+        ids.append(nxt)
+    return ids, ctx.tokens([opener])
+
 @torch.no_grad()
-def _made(model, prompts: list[list], seed: int = 0, guidance_scale=None, num_inference_steps=None, **decode_kw) -> list[list]:
+def _made(model, prompts: list[list], seed: int = 0, guidance_scale=None, num_inference_steps=None, plan: bool = False,
+          max_plan_tokens: int = 40, do_sample: bool = False, temperature: float = 1.0, **decode_kw) -> list[list]:
     if model.decoder is None:
         raise RuntimeError('this model has no diffusion decoder (config.decoder is None), so it cannot make images')
     model.eval()
-    conds = []
-    for p in prompts:
+    conds, plans = [], []
+    for i, p in enumerate(prompts):
         ctx = _Context(model)
-        ctx.step(model.embed(model.check_batch(dict(model.processor([list(p)])))))
-        h = ctx.tokens([_made_open(model)])
+        h = ctx.step(model.embed(model.check_batch(dict(model.processor([list(p)])))))
+        if plan:
+            ids, h = _plan(model, ctx, h, max_plan_tokens, do_sample, temperature, torch.Generator().manual_seed(seed * 100_003 + i))
+            plans.append([Text(model.processor.tokenizer.decode(ids), 'target')])
+        else:
+            h = ctx.tokens([_made_open(model)]); plans.append([])
         conds.append(model.head.generate_image(model, ctx.step, sample=False, last_hidden=h)[1])
     pixels = model.sample_images(torch.cat(conds), torch.Generator().manual_seed(seed), guidance_scale, num_inference_steps, **decode_kw)
-    return [list(p) + [Img(pixels_to_image(x), 'made')] for p, x in zip(prompts, pixels)]
+    return [list(p) + pl + [Img(pixels_to_image(x), 'made')] for p, pl, x in zip(prompts, plans, pixels)]
 
 def text_to_image(model, prompts, **kw):
-    "Document [prompt, made image] for one prompt (str), or a list of them for a list of prompts (`kw`: seed, guidance, steps, decoder options such as PUMA's `scale`)."
+    """Document [prompt, made image] for one prompt (str), or a list of them for a list of prompts (`kw`: seed, guidance, steps,
+    decoder options such as PUMA's `scale`). `plan=True` (a model trained on `planned_*` tasks): the model first writes the
+    scene it will draw, greedily or with `do_sample`/`temperature`, and the document is [prompt, plan, made image]."""
     one = isinstance(prompts, str)
     docs = _made(model, [[Text(p)] for p in ([prompts] if one else prompts)], **kw)
     return docs[0] if one else docs
 
 def edit(model, images, instructions, **kw):
-    "Document [seen image, instruction, made image]; lists of images and instructions give a list of documents."
+    "Document [seen image, instruction, made image] (with `plan=True` a written plan before the image); lists give a list of documents."
     one = isinstance(instructions, str)
     if one: images, instructions = [images], [instructions]
     if len(images) != len(instructions):

@@ -21,16 +21,16 @@ __all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'evaluate', 'samples_figure', 'run
 
 # %% ../nbs/13_quickstart.ipynb #1703864a
 QUICKSTART_STEPS = {'decoder': 300, 'decoder_batch': 32, 'decoder_images': 4000, 'I-creation': 30, 'I-comprehension': 60,
-                    'II-pretraining': 900, 'III-sft': 300, 'batch_size': 12, 'micro_batches': 3, 'lr': 1e-3, 'image_weight': 0.1, 'eval_captions': 40, 'eval_vqa': 40,
+                    'II-pretraining': 900, 'III-sft': 300, 'batch_size': 12, 'micro_batches': 3, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'eval_captions': 40, 'eval_vqa': 40,
                     'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
 QUICK_STEPS = {'decoder': 4, 'decoder_batch': 4, 'decoder_images': 16, 'I-creation': 1, 'I-comprehension': 1, 'II-pretraining': 2,
-               'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
+               'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
                'sample_steps': 2}
 
 # %% ../nbs/13_quickstart.ipynb #74440e4a
 def evaluate(model, n_captions: int = 60, n_vqa: int = 60, n_edits: int = 24, n_per_category: int = 8,
-             seed: int = 0, sample_steps: int = 20, judge=None) -> dict:
-    "Caption, VQA, edit accuracy and ShapesEval of `model` on held-out ShapesWorld (world seed `seed + 10_000`)."
+             seed: int = 0, sample_steps: int = 20, judge=None, plan: bool = False) -> dict:
+    "Caption, VQA, edit accuracy and ShapesEval of `model` on held-out ShapesWorld (world seed `seed + 10_000`); `plan`: edits and text-to-image write their plan first."
     world = ShapesWorld(model.config.image_size, seed + 10_000)
     out, examples = {}, {}
     docs = [world.document('captioning', i)[0] for i in range(n_captions)]
@@ -43,10 +43,10 @@ def evaluate(model, n_captions: int = 60, n_vqa: int = 60, n_edits: int = 24, n_
     examples['vqa'] = ans[:4]
     judge = judge or ev.get_judge(size=model.config.image_size)
     ed = [world.document('editing', i) for i in range(n_edits)]
-    edits = edit(model, [d[0].image for d, _ in ed], [d[1].text for d, _ in ed], num_inference_steps=sample_steps, seed=seed)
+    edits = edit(model, [d[0].image for d, _ in ed], [d[1].text for d, _ in ed], num_inference_steps=sample_steps, seed=seed, plan=plan)
     examples['edits'] = edits[:4]
     prompts = shapes_eval_prompts(n_per_category, seed + 10_000)
-    t2i = text_to_image(model, [p['prompt'] for p in prompts], num_inference_steps=sample_steps, seed=seed)
+    t2i = text_to_image(model, [p['prompt'] for p in prompts], num_inference_steps=sample_steps, seed=seed, plan=plan)
     examples['t2i'] = (prompts, t2i)
     out['edit_accuracy'] = float(ev.edit_accuracy(judge, [made_images(e)[0] for e in edits], [d[2].objects for d, _ in ed]))
     se = ev.shapes_eval(judge, [made_images(d)[0] for d in t2i], prompts)
@@ -61,9 +61,11 @@ def samples_figure(model, examples: dict, seed: int = 0, sample_steps: int = 20)
     prompts, t2i = examples['t2i']
     fig = plt.figure(figsize=(12, 10.5))
     rows = [('captions (held-out images, generated text)', [(d[0].image, generated_text(d)) for d in examples['captions']]),
-            ('text-to-image', [(made_images(d)[0], p['prompt']) for p, d in list(zip(prompts, t2i))[::max(1, len(t2i) // 6)][:6]]),
+            ('text-to-image (prompt -> the plan the model wrote, if any)',
+             [(made_images(d)[0], p['prompt'] + (f' -> {generated_text(d)}' if generated_text(d) else ''))
+              for p, d in list(zip(prompts, t2i))[::max(1, len(t2i) // 6)][:6]]),
             ('edits: before', [(d[0].image, d[1].text) for d in examples['edits']]),
-            ('edits: after', [(made_images(d)[0], '') for d in examples['edits']])]
+            ('edits: after (and the plan)', [(made_images(d)[0], generated_text(d)) for d in examples['edits']])]
     story_items = [(s.image, '') if isinstance(s, Img) else (None, s.text) for s in story]
     import textwrap
     n_rows = len(rows) + 1
@@ -139,14 +141,14 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     dec = _pretrained_decoder(model, S, seed, cache_dir, use_cache=not quick, progress=progress)
     wall['decoder'] = time.time() - t0
     stages = dreamllm_stages({k: S[k] for k in ('I-creation', 'I-comprehension', 'II-pretraining', 'III-sft')}, batch_size=S['batch_size'],
-                             lr=S['lr'], image_weight=S['image_weight'])
+                             lr=S['lr'], image_weight=S['image_weight'], plan=S['plan'])
     tr = Trainer(model, stages, out / 'train', seed=seed, progress=progress, keep_checkpoints=1,
                  micro_batches=S['micro_batches']).train()
     wall.update({k: v for k, v in tr.wall.items() if k != 'total'})
     model.save_pretrained(out / 'model')
     t0 = time.time()
     metrics, examples = evaluate(model, S['eval_captions'], S['eval_vqa'], S['eval_edits'], S['eval_per_category'],
-                                 seed=seed, sample_steps=S['sample_steps'])
+                                 seed=seed, sample_steps=S['sample_steps'], plan=S['plan'])
     wall['eval'] = time.time() - t0
     t0 = time.time()
     fig, story = samples_figure(model, examples, seed, S['sample_steps'])

@@ -72,17 +72,20 @@ class Stage:
 # %% ../nbs/12_train.ipynb #b3a84d90
 ALL_LLM_SIDE = ('llm', 'adapter', 'queries', 'projector')
 
-def dreamllm_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 2e-3, image_weight: float = 10.0) -> list[Stage]:
-    "DreamLLM's stages I (creation, comprehension), II and III; `steps` maps stage name -> steps; `image_weight` of II and III."
+def dreamllm_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 2e-3, image_weight: float = 10.0,
+                    plan: bool = False) -> list[Stage]:
+    """DreamLLM's stages I (creation, comprehension), II and III; `steps` maps stage name -> steps; `image_weight` of II and III.
+    `plan=True` trains text-to-image and editing in the Data chapter's planned form (the model writes the scene, then draws it)."""
     s = {'I-creation': 40, 'I-comprehension': 40, 'II-pretraining': 300, 'III-sft': 160, **(steps or {})}
+    t2i, ed = ('planned_text_to_image', 'planned_editing') if plan else ('text_to_image', 'editing')
     return [
-        Stage('I-creation', ('queries', 'projector'), {'text_to_image': 1.0}, s['I-creation'], lr=2e-3,
+        Stage('I-creation', ('queries', 'projector'), {t2i: 1.0}, s['I-creation'], lr=2e-3,
               lm_weight=0.0, image_weight=1.0, batch_size=batch_size),
         Stage('I-comprehension', ('adapter',), {'captioning': 1.0}, s['I-comprehension'], lr=2e-3,
               lm_weight=1.0, image_weight=0.0, batch_size=batch_size),
-        Stage('II-pretraining', ALL_LLM_SIDE, {'captioning': 0.35, 'text_to_image': 0.25, 'story': 0.15, 'vqa': 0.25},
+        Stage('II-pretraining', ALL_LLM_SIDE, {'captioning': 0.35, t2i: 0.25, 'story': 0.15, 'vqa': 0.25},
               s['II-pretraining'], lr=lr, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size),
-        Stage('III-sft', ALL_LLM_SIDE, {'vqa': 0.4, 'editing': 0.2, 'captioning': 0.25, 'text_to_image': 0.15},
+        Stage('III-sft', ALL_LLM_SIDE, {'vqa': 0.4, ed: 0.2, 'captioning': 0.25, t2i: 0.15},
               s['III-sft'], lr=lr / 2, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size),
     ]
 
