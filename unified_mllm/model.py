@@ -142,6 +142,7 @@ class DreamHead(ImageHead):
         self.queries = nn.Parameter(torch.randn(h['n_queries'], h['hidden_size']) * 0.02)
         self.projector = nn.Linear(h['hidden_size'], h['cond_dim'], bias=False)
         self.feature_loss_weight = h.get('feature_loss_weight', 0.0)
+        self.register_buffer('feature_scale', torch.ones(h['cond_dim']))   # per-channel scale of the feature regression
 
     def made_slot_embeddings(self, n, model=None, pixels=None): return self.queries.unsqueeze(0).expand(n, -1, -1)
     def condition(self, hidden): return self.projector(hidden)
@@ -153,8 +154,17 @@ class DreamHead(ImageHead):
             if drop.any(): cond = torch.where(drop[:, None, None], model.null_condition().to(cond.dtype), cond)
         loss = model.decoder.loss(batch['made_pixel_values'], cond)
         if self.feature_loss_weight:   # toy-scale aid (off in the paper's preset): also regress the image's own features
-            loss = loss + self.feature_loss_weight * F.mse_loss(cond.float(), model.image_features(batch['made_pixel_values']).float())
+            s = self.feature_scale.float()
+            loss = loss + self.feature_loss_weight * F.mse_loss(cond.float() / s, model.image_features(batch['made_pixel_values']).float() / s)
         return loss
+
+    @torch.no_grad()
+    def fit_feature_scale(self, model, pixel_values: torch.Tensor) -> torch.Tensor:
+        "Set `feature_scale` to the per-channel standard deviation of the image features of `pixel_values` `[n, 3, S, S]`; returns it."
+        f = model.image_features(pixel_values).float().flatten(0, 1)
+        if f.shape[0] < 2: raise ValueError('fit_feature_scale needs at least 2 feature vectors; pass more images')
+        self.feature_scale.copy_(f.std(0).clamp_min(1e-3))
+        return self.feature_scale
 
     @torch.no_grad()
     def generate_image(self, model, step, generator=None, guidance_scale=None, num_inference_steps=None, sample=True,

@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import save_file, load_file
 from .data import ShapesWorld, parse_caption, shapes_eval_prompts, EVAL_CATEGORIES
 from .documents import Text, Img, show_documents
+from .processor import image_to_pixels
 from .model import UnifiedMLLM
 from .train import Trainer, dreamllm_stages, pretrain_decoder
 from .generate import caption, answer, text_to_image, edit, interleaved, made_images, generated_text
@@ -21,10 +22,10 @@ __all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'evaluate', 'samples_figure', 'run
 
 # %% ../nbs/13_quickstart.ipynb #1703864a
 QUICKSTART_STEPS = {'decoder': 300, 'decoder_batch': 32, 'decoder_images': 4000, 'I-creation': 30, 'I-comprehension': 60,
-                    'II-pretraining': 900, 'III-sft': 300, 'batch_size': 12, 'micro_batches': 3, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'eval_captions': 40, 'eval_vqa': 40,
+                    'II-pretraining': 900, 'III-sft': 300, 'batch_size': 12, 'micro_batches': 3, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 40, 'eval_vqa': 40,
                     'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
 QUICK_STEPS = {'decoder': 4, 'decoder_batch': 4, 'decoder_images': 16, 'I-creation': 1, 'I-comprehension': 1, 'II-pretraining': 2,
-               'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
+               'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
                'sample_steps': 2}
 
 # %% ../nbs/13_quickstart.ipynb #74440e4a
@@ -140,6 +141,10 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     t0 = time.time()
     dec = _pretrained_decoder(model, S, seed, cache_dir, use_cache=not quick, progress=progress)
     wall['decoder'] = time.time() - t0
+    if S['feature_scale_images']:   # optional per-channel scale of the feature regression (Model chapter); off by default, see below
+        world = ShapesWorld(model.config.image_size, seed)
+        model.head.fit_feature_scale(model, torch.stack([image_to_pixels(world.sample(i)['image'], model.config.image_size)
+                                                         for i in range(S['feature_scale_images'])]))
     stages = dreamllm_stages({k: S[k] for k in ('I-creation', 'I-comprehension', 'II-pretraining', 'III-sft')}, batch_size=S['batch_size'],
                              lr=S['lr'], image_weight=S['image_weight'], plan=S['plan'])
     tr = Trainer(model, stages, out / 'train', seed=seed, progress=progress, keep_checkpoints=1,
