@@ -101,8 +101,9 @@ def _load_toy_encoder(model, cache_dir=None, quick: bool = False, seed: int = 0)
     return f"unified_mllm.encoder.get_toy_encoder(quick={quick})"
 
 def _decoder_cache_key(model, S: dict, seed: int) -> str:
-    "A hash of everything the pretrained decoder depends on: decoder config, head size, vision weights, budget, seed."
+    "A hash of everything the pretrained decoder depends on: decoder config, head size, vision weights and feature layer, budget, seed."
     h = hashlib.sha1(json.dumps({'decoder': model.config.decoder, 'k': model.config.head['n_queries'], 'seed': seed,
+                                 'layer': model.config.vision['feature_layer'],
                                  'budget': [S['decoder'], S['decoder_batch'], S['decoder_images']], 'v': 1}, sort_keys=True).encode())
     for k, v in sorted(model.vision.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().numpy().tobytes())
     return h.hexdigest()[:12]
