@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy, math
 import torch
 from transformers import PretrainedConfig, CLIPVisionConfig, AutoConfig
-from .processor import recipe_layouts, ImageLayout
+from .processor import recipe_layouts, ImageLayout, pyramid_slots
 from .decoder import unet_config, SCHEDULER_PRESETS
 
 # %% auto #0
@@ -65,7 +65,7 @@ class UnifiedConfig(PretrainedConfig):
     def n_seen_tokens(self) -> int:
         "Tokens of one seen image: the patch grid, or with `vision.seen_pyramid` every pyramid level (PUMA)."
         if not self.vision.get('seen_pyramid'): return self.n_image_features
-        return sum((self.grid_side >> k) ** 2 for k in range(self.vision.get('pyramid_levels', 1)))
+        return pyramid_slots(self.grid_side, self.vision.get('pyramid_levels', 1))
     @property
     def llm_hidden(self) -> int: return self.llm['hidden_size']
     @property
@@ -131,7 +131,7 @@ class UnifiedConfig(PretrainedConfig):
             if len(h['scale_weights']) != levels or min(h['scale_weights']) < 0:
                 raise ValueError(f"UnifiedConfig.head.scale_weights={h['scale_weights']} needs {levels} weights >= 0, one per "
                                  f"scale from coarsest to finest (PUMA: unified_mllm.multigranular.scale_loss_weights({levels}))")
-            n_pyr = sum((self.grid_side >> k) ** 2 for k in range(levels))
+            n_pyr = pyramid_slots(self.grid_side, levels)
             if made['n_slots'] != n_pyr:
                 raise ValueError(f"UnifiedConfig.processor.made.n_slots={made['n_slots']} must equal the pyramid's {n_pyr} tokens "
                                  f"(head.pyramid_levels={levels} of the {self.grid_side}x{self.grid_side} grid)")

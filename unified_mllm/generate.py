@@ -49,7 +49,7 @@ def text_mask(model) -> torch.Tensor:
     ok[_made_open(model)] = True        # <dream> for DreamLLM, <img> for PUMA
     return ok
 
-def _made_open(model) -> int: return model.token_ids.get('made_open') or model.token_ids['dream_open']
+def _made_open(model) -> int: return model.token_ids['made_open']
 
 def _pick(logits, allowed, do_sample, temperature, top_k, generator):
     logits = logits.float().masked_fill(~allowed.to(logits.device), float('-inf'))

@@ -277,7 +277,7 @@ def check_batch(self, batch: dict) -> dict:
         if pos.shape[0] and pos.shape[1] != n_slots:
             raise ValueError(f'{w}_positions has {pos.shape[1]} slots per image; this model uses {n_slots} (config.processor.{w}.n_slots)')
         if pos.shape[0] and self.config.token_ids:
-            slot = self.config.token_ids.get(f'{w}_slot') or self.config.token_ids['image_patch' if w == 'seen' else 'dream_query']
+            slot = self.config.token_ids[f'{w}_slot']
             if not bool((ids[bi[:, None], pos] == slot).all()):
                 raise ValueError(f'some {w}_positions do not point at {w} slot tokens in input_ids; the document text and '
                                  f'its images are out of step')
@@ -322,7 +322,7 @@ for f in (check_batch, vision_tokens, encode_images, image_features, embed): set
 def null_condition(self) -> torch.Tensor:
     "DreamLLM's negative condition: the head's condition for an empty prompt `[1, L, cond_dim]`."
     t = self.token_ids
-    ids = torch.tensor([[t['bos'], t.get('made_open') or t['dream_open']]], device=self.device)
+    ids = torch.tensor([[t['bos'], t['made_open']]], device=self.device)
     emb = torch.cat([self.llm.get_input_embeddings()(ids), self.head.made_slot_embeddings(1).to(self.dtype)], 1)
     h = self.backbone(inputs_embeds=emb).last_hidden_state[:, 2:]
     return self.head.condition(h)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_puma.ipynb #3c2804de
 from __future__ import annotations
-import json, math, os, time
+import json, math, time
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -13,6 +13,7 @@ from .multigranular import scale_sides, scale_slices, multiscale_mse, flatten_sc
 from .train import Stage, Trainer, group_of
 from .documents import Text, Img
 from .processor import pixels_to_image
+from .puma_granularity import _atomic_write  # temp file, then rename
 
 # %% auto #0
 __all__ = ['PUMA_SIDE', 'INSTRUCTION_TASKS', 'TASK_SETTINGS', 'RECIPE_SETTINGS', 'RECIPE_TASKS', 'RECIPE_TRAIN', 'ScaleDecoders',
@@ -213,13 +214,6 @@ TASK_SETTINGS = {
     'quick': dict(pretraining=2, instruction=2, batch_size=2, lr=1e-3, lm_weight=1.0, image_weight=0.02,
                   n_per_category=1, n_edit=2, n_cond=2, sample_steps=2, guidance_scale=2.0),
 }
-
-def _atomic_write(path: Path, write):
-    tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
-    try:
-        write(tmp); os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
 
 def masked_psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     "PSNR in dB `[n]` of images in [0, 1] `[n, 3, H, W]` over the pixels where `mask` `[n, H, W]` is True (capped at 100)."
