@@ -39,6 +39,8 @@ setuptools.setup(
     extras_require={'dev': _reqs('dev_requirements')},
     python_requires='>=' + min_python,
     entry_points={'console_scripts': cfg.get('console_scripts', '').split(),
-                  'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"]},
+                  'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"],
+                  'unified_mllm.heads': cfg.get('head_entry_points', '').split(),
+                  'unified_mllm.layer_contexts': cfg.get('layer_context_entry_points', '').split()},
     zip_safe=False,
 )

@@ -42,9 +42,9 @@ REPRODUCTIONS: dict[str, tuple[str, str]] = {
                          'DreamLLM: joint comprehension + creation vs either alone (understanding and ShapesEval)'),
     'puma-granularity': ('unified_mllm.puma_granularity:reproduce_puma_granularity',
                          "PUMA Table 1 / Fig. 3: one decoder per feature scale, fidelity vs diversity from coarse to fine"),
-    'puma-tasks': ('unified_mllm.puma:reproduce_puma_tasks',
+    'puma-tasks': ('unified_mllm.puma_tasks:reproduce_puma_tasks',
                    'PUMA Fig. 8: the toy PUMA MLLM on text-to-image, editing, colorization, inpainting, decoded at every scale'),
-    'recipes': ('unified_mllm.puma:reproduce_recipes',
+    'recipes': ('unified_mllm.recipes:reproduce_recipes',
                 'DreamLLM-toy vs PUMA-toy on the same data and budget: understanding, creation, parameters, training time'),
 }
 

@@ -10,7 +10,10 @@ import numpy as np
 import torch
 from .model import UnifiedMLLM
 from .train import Trainer, Stage, ALL_LLM_SIDE
-from .quickstart import evaluate, _load_toy_encoder, _pretrained_decoder, QUICKSTART_STEPS, QUICK_STEPS
+from .quickstart import QUICKSTART_STEPS, QUICK_STEPS
+from .evaluate import evaluate
+from .encoder import get_toy_encoder
+from .train import pretrained_decoder
 
 # %% auto #0
 __all__ = ['SYNERGY_MIXES', 'SYNERGY_STEPS', 'QUICK_SYNERGY_STEPS', 'synergy_stage', 'reproduce_dreamllm_synergy',
@@ -42,9 +45,10 @@ def reproduce_dreamllm_synergy(out_dir, quick: bool = False, seed: int = 0, cach
     t_all = time.time()
     torch.manual_seed(seed)
     base = UnifiedMLLM.from_preset('dreamllm-toy')
-    encoder = _load_toy_encoder(base, cache_dir, quick, seed)
+    base.load_vision(get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=False)); encoder = f'unified_mllm.encoder.get_toy_encoder(quick={quick})'
     t0 = time.time()
-    _pretrained_decoder(base, S, seed, cache_dir, use_cache=not quick, progress=progress)   # the quickstart's decoder (cached)
+    pretrained_decoder(base, S['decoder'], S['decoder_batch'], S['decoder_images'], seed, cache_dir, use_cache=not quick,
+                       progress=progress)   # the quickstart's decoder (cached)
     t_dec = time.time() - t0
     start = {k: v.clone() for k, v in base.state_dict().items()}
     results = {}

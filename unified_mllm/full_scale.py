@@ -12,7 +12,7 @@ from accelerate import init_empty_weights
 # %% auto #0
 __all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_STAGES', 'STRATEGIES', 'DataParallelTrainer',
            'build_component', 'component_parameters', 'human', 'format_table', 'preset_parts', 'parameter_table',
-           'check_part_folder', 'grow_vocabulary', 'from_local_folders', 'saved_activation_bytes',
+           'part_kind', 'check_part_folder', 'grow_vocabulary', 'from_local_folders', 'saved_activation_bytes',
            'llm_layer_activation_bytes', 'unet_activation_bytes', 'plan_memory', 'memory_table', 'llm_processor',
            'train_main']
 
@@ -159,18 +159,23 @@ _SHAPE_KEYS = {'llm': ('model_type', 'hidden_size', 'num_hidden_layers', 'num_at
                'unet': ('in_channels', 'out_channels', 'cross_attention_dim', 'block_out_channels', 'layers_per_block', 'sample_size'),
                'vae': ('latent_channels', 'block_out_channels', 'layers_per_block')}
 
+def part_kind(part: str) -> str:
+    "The format of a folder part: `llm`, `vision`, `unet` (also a head's per-scale `unet-<tokens>`) or `vae`."
+    kind = part.split('-')[0]
+    if kind not in PART_FORMATS: raise ValueError(f'unknown part {part!r}; the parts are {list(PART_FORMATS)} (or a head\'s unet-<name>)')
+    return kind
+
 def _wanted(config, part: str) -> tuple[dict, str]:
-    if part == 'llm': return config.llm, 'llm'
-    if part == 'vision': return config.vision, 'vision'
-    if part == 'unet': return config.decoder['unet'], 'decoder.unet'
-    return config.decoder['vae'], 'decoder.vae'
+    kind = part_kind(part)
+    if kind in ('llm', 'vision'): return getattr(config, kind), kind
+    return config.decoder[kind], f'decoder.{kind}'
 
 def check_part_folder(part: str, folder, config=None) -> Path:
     "The folder to load `part` from (`unet/`, `vae/` inside a pipeline folder are found); raises if it is missing, of the wrong kind or shape."
-    if part not in PART_FORMATS: raise ValueError(f'unknown part {part!r}; the parts are {list(PART_FORMATS)}')
-    fmt, d = PART_FORMATS[part], Path(folder)
+    kind = part_kind(part)
+    fmt, d = PART_FORMATS[kind], Path(folder)
     if not d.is_dir(): raise FileNotFoundError(f'{part} folder {d} does not exist: expected {fmt}')
-    if part in ('unet', 'vae') and not (d / 'config.json').is_file() and (d / part / 'config.json').is_file(): d = d / part
+    if kind in ('unet', 'vae') and not (d / 'config.json').is_file() and (d / kind / 'config.json').is_file(): d = d / kind
     if not (d / 'config.json').is_file(): raise FileNotFoundError(f'{part} folder {d} has no config.json: expected {fmt}')
     if not any(d.glob('*.safetensors')):
         pickles = sorted(p.name for p in d.iterdir() if p.suffix in ('.bin', '.pt', '.pth', '.ckpt'))
@@ -180,13 +185,13 @@ def check_part_folder(part: str, folder, config=None) -> Path:
     cls, mt = cfg.get('_class_name'), cfg.get('model_type')
     kind_ok = {'llm': cls is None and mt is not None and mt not in ('clip', 'clip_vision_model'),
                'vision': mt in ('clip', 'clip_vision_model'),
-               'unet': cls == 'UNet2DConditionModel', 'vae': cls == 'AutoencoderKL'}[part]
+               'unet': cls == 'UNet2DConditionModel', 'vae': cls == 'AutoencoderKL'}[kind]
     if not kind_ok:
         raise ValueError(f"{part} folder {d} holds a {cls or mt or 'model of unknown type'} (config.json): expected {fmt}")
     if config is not None:
         if part == 'vision' and mt == 'clip': cfg = cfg.get('vision_config', {})
         want, where = _wanted(config, part)
-        for k in _SHAPE_KEYS[part]:
+        for k in _SHAPE_KEYS[kind]:
             if k in want and k in cfg and (list(cfg[k]) if isinstance(cfg[k], (list, tuple)) else cfg[k]) != \
                     (list(want[k]) if isinstance(want[k], (list, tuple)) else want[k]):
                 raise ValueError(f'{part} folder {d} does not match the config: {k}={cfg[k]!r} in the folder but '
@@ -210,41 +215,44 @@ def grow_vocabulary(llm, vocab_size: int) -> int:
         if getattr(emb, 'bias', None) is not None: emb.bias[old:] = emb.bias[:old].float().mean().to(emb.bias.dtype)
     return old
 
-def _load_parts(dirs: dict, dtype):
+def _load_part(kind: str, folder: Path, dtype):
+    "One pretrained part from its checked local folder, from safetensors only (never a pickle, never a download)."
     from transformers import AutoModelForCausalLM, CLIPVisionModel
     from diffusers import UNet2DConditionModel, AutoencoderKL
-    llm = AutoModelForCausalLM.from_pretrained(dirs['llm'], local_files_only=True, dtype=dtype)
-    clip = CLIPVisionModel.from_pretrained(dirs['vision'], local_files_only=True, dtype=dtype)
-    unet = UNet2DConditionModel.from_pretrained(dirs['unet'], local_files_only=True, torch_dtype=dtype) if 'unet' in dirs else None
-    vae = AutoencoderKL.from_pretrained(dirs['vae'], local_files_only=True, torch_dtype=dtype) if 'vae' in dirs else None
-    return llm, clip, unet, vae
+    if kind in ('llm', 'vision'):
+        cls = AutoModelForCausalLM if kind == 'llm' else CLIPVisionModel
+        return cls.from_pretrained(folder, local_files_only=True, use_safetensors=True, dtype=dtype)
+    cls = UNet2DConditionModel if kind == 'unet' else AutoencoderKL
+    return cls.from_pretrained(folder, local_files_only=True, use_safetensors=True, torch_dtype=dtype)
 
 def from_local_folders(config, folders: dict, processor=None, dtype: torch.dtype = torch.float32):
-    """A `UnifiedMLLM` of `config` whose pretrained parts come from local folders {'llm', 'vision', 'unet', 'vae': path}
+    """A `UnifiedMLLM` of `config` whose pretrained parts come from local folders {'llm', 'vision', and the decoder parts
+    its head declares (`ImageHead.decoder_parts`: DreamLLM `unet`, `vae`; PUMA one `unet-<tokens>` per scale and `vae`): path}
     (never downloads); new modules and added token rows are initialised as the paper does."""
-    from unified_mllm.model import UnifiedMLLM, HEADS, make_adapter
-    need = ['llm', 'vision'] + (['unet'] if config.decoder else []) + (['vae'] if config.decoder and config.decoder.get('vae') else [])
-    unknown = [k for k in folders if k not in PART_FORMATS]
-    if unknown: raise ValueError(f'unknown parts {unknown} in folders; the parts are {list(PART_FORMATS)}')
+    from unified_mllm.model import UnifiedMLLM
+    targets = {'llm': [], 'vision': ['vision.clip'], **config.head_class.decoder_parts(config)}   # part -> where it goes
+    need = list(targets)
+    unknown = [k for k in folders if k not in targets]
+    if unknown: raise ValueError(f'unknown parts {unknown} in folders; the parts are {need}')
     for p in need:
-        if p not in folders: raise ValueError(f'folders has no {p!r} entry: this config needs {need}; {p} is {PART_FORMATS[p]}')
+        if p not in folders: raise ValueError(f'folders has no {p!r} entry: this config needs {need}; {p} is {PART_FORMATS[part_kind(p)]}')
     dirs = {p: check_part_folder(p, folders[p], config) for p in need}     # every check before any loading
     from transformers.utils import logging as hf_logging
     level = hf_logging.get_verbosity(); hf_logging.set_verbosity_error()   # (a CLIPModel folder reports its skipped text tower)
     bars = hf_logging.is_progress_bar_enabled(); hf_logging.disable_progress_bar()
-    try:
-        llm, clip, unet, vae = _load_parts(dirs, dtype)
+    try: loaded = {p: _load_part(part_kind(p), d, dtype) for p, d in dirs.items()}
     finally:
         hf_logging.set_verbosity(level)
         if bars: hf_logging.enable_progress_bar()
+    llm = loaded.pop('llm')
     old_vocab = grow_vocabulary(llm, config.llm['vocab_size'])
     with init_empty_weights():                        # the model's own structure, no memory for parts we replace
         model = UnifiedMLLM(config, llm=llm)
-    model.vision.clip = clip
-    if unet is not None: model.decoder.unet = unet
-    if vae is not None: model.decoder.vae = vae
+    for p, module in loaded.items():
+        for path in targets[p]: model.set_submodule(path, module)
+    from unified_mllm.model import make_adapter
     model.adapter = make_adapter(config.adapter).to(dtype)          # new modules: built for real, as the paper initialises them
-    model.head = HEADS[config.head['type']](config).to(dtype)
+    model.head = config.head_class(config).to(dtype)
     left = [n for n, t in list(model.named_parameters()) + list(model.named_buffers()) if t.is_meta]
     if left:   # new modules this loader does not know by name: take them from a model built for real (as its constructor initialises them)
         ref = UnifiedMLLM(config, llm=llm)

@@ -7,49 +7,66 @@ from __future__ import annotations
 import torch, torch.nn.functional as F
 from transformers import DynamicCache
 from .documents import Text, Img, show_documents
-from .processor import pixels_to_image, image_to_pixels, SPECIAL_TOKENS
+from .processor import pixels_to_image, image_to_pixels
 
 # %% auto #0
-__all__ = ['text_mask', 'generate', 'caption', 'answer', 'text_to_image', 'edit', 'interleaved', 'show_generation', 'made_images',
-           'generated_text']
+__all__ = ['GenerationContext', 'text_mask', 'generate', 'caption', 'answer', 'text_to_image', 'edit', 'interleaved',
+           'show_generation', 'made_images', 'generated_text']
 
 # %% ../nbs/11_generate.ipynb #f2154013
-class _Context:
-    "The running sequence as embeddings; `step` appends and returns the new positions' last hidden states."
+class GenerationContext:
+    """The running sequence of one document: `step(embeds)` appends embeddings (through the KV cache, or by rerunning the
+    whole sequence with `use_cache=False`) and returns the new positions' last hidden states. It also keeps the document's
+    images for the model's layer-context modules (their `ImageContext`), so those modules see every image made so far."""
     def __init__(self, model, use_cache: bool = True):
         self.model, self.use_cache = model, use_cache
         self.cache = DynamicCache() if use_cache else None
-        self.embeds = None
+        self.embeds, self.length, self.images = None, 0, None
+
+    def prompt(self, document: list) -> torch.Tensor:
+        "Run a prompt document (text and seen images) as the start of the sequence; returns its last hidden states."
+        m = self.model
+        batch = m.check_batch(dict(m.processor([list(document)])))
+        self.images = m.image_context(batch)
+        return self.step(m.embed(batch))
 
     def step(self, new: torch.Tensor) -> torch.Tensor:
-        m = self.model
+        m, n = self.model, new.shape[1]
+        pos = torch.arange(self.length, self.length + n, device=new.device)[None]
         if self.use_cache:
-            out = m.backbone(inputs_embeds=new, past_key_values=self.cache, use_cache=True)
+            images = None if self.images is None else self.images.at(pos)
+            out = m.run_backbone(new, images, past_key_values=self.cache, use_cache=True)
             self.cache = out.past_key_values
             h = out.last_hidden_state
         else:
             self.embeds = new if self.embeds is None else torch.cat([self.embeds, new], 1)
-            h = m.backbone(inputs_embeds=self.embeds, use_cache=False).last_hidden_state[:, -new.shape[1]:]
-        self.last = h[:, -1:]          # the newest position's hidden state (the loop reads it after a head's image)
+            images = None if self.images is None else self.images.at(torch.arange(self.embeds.shape[1], device=new.device)[None])
+            h = m.run_backbone(self.embeds, images, use_cache=False).last_hidden_state[:, -n:]
+        self.length += n
+        self.last = h[:, -1:]          # the newest position's hidden state
         return h
 
     def tokens(self, ids) -> torch.Tensor:
         return self.step(self.model.llm.get_input_embeddings()(torch.tensor([list(ids)], device=self.model.device)))
 
+    def add_seen(self, pixels: torch.Tensor) -> torch.Tensor:
+        "Append an image `[1, 3, S, S]` as a seen image, in the seen layout (its open and close tokens, if any); returns the hidden states."
+        m, t = self.model, self.model.token_ids
+        S = m.config.image_size
+        seen = pixels if pixels.shape[-1] == S else F.interpolate(pixels, size=S, mode='bilinear', antialias=True)
+        emb = m.llm.get_input_embeddings()
+        tok = lambda k: [emb(torch.tensor([[t[k]]], device=m.device))] if t[k] is not None else []
+        opening = tok('seen_open')
+        if self.images is not None: self.images = self.images.add(m.vision_tokens(seen), self.length + len(opening))
+        return self.step(torch.cat(opening + [m.encode_images(seen).to(emb.weight.dtype)] + tok('seen_close'), 1))
+
 def text_mask(model) -> torch.Tensor:
-    "Bool `[vocab]`: True where the generator may emit a token (text, `</s>`, and the recipe's made-image open token)."
+    "Bool `[vocab]`: True where the generator may emit a token: the tokenizer's tokens but those the head blocks (`blocked_tokens`)."
     V = model.llm.get_output_embeddings().weight.shape[0]
     ok = torch.zeros(V, dtype=torch.bool)
     ok[:len(model.processor.tokenizer)] = True
-    t = model.token_ids
-    for k in ('pad', 'bos', 'image_open', 'image_close', 'image_patch', 'dream_close', 'dream_query'): ok[t[k]] = False
-    ok[model.processor.tokenizer.convert_tokens_to_ids(SPECIAL_TOKENS['unk'])] = False
-    vc = model.processor.tokenizer.convert_tokens_to_ids(SPECIAL_TOKENS['vision_code'])
-    ok[vc] = False
-    ok[_made_open(model)] = True        # <dream> for DreamLLM, <img> for PUMA
+    ok[sorted(model.head.blocked_tokens(model))] = False
     return ok
-
-def _made_open(model) -> int: return model.token_ids['made_open']
 
 def _pick(logits, allowed, do_sample, temperature, top_k, generator):
     logits = logits.float().masked_fill(~allowed.to(logits.device), float('-inf'))
@@ -63,8 +80,9 @@ def _pick(logits, allowed, do_sample, temperature, top_k, generator):
 def generate(model, prompt: list, max_new_tokens: int = 48, max_images: int = 3, do_sample: bool = False,
              temperature: float = 1.0, top_k: int = 0, guidance_scale: float | None = None,
              num_inference_steps: int | None = None, force_image: bool = False, stop_after_images: int | None = None,
-             seed: int = 0, use_cache: bool = True, return_ids: bool = False):
-    "Continue the document `prompt` with text and images; returns the document (and the chosen token ids if `return_ids`)."
+             seed: int = 0, use_cache: bool = True, return_ids: bool = False, **image_options):
+    """Continue the document `prompt` with text and images; returns the document (and the chosen token ids if `return_ids`).
+    `image_options` go to the head's image generation (PUMA: `scale`)."""
     if model.processor is None: raise RuntimeError('the model has no processor; call model.attach_processor(processor)')
     if (max_images > 0 or force_image) and model.decoder is None:
         raise RuntimeError('this model has no diffusion decoder (config.decoder is None), so it cannot make images; '
@@ -72,12 +90,10 @@ def generate(model, prompt: list, max_new_tokens: int = 48, max_images: int = 3,
     if not prompt: raise ValueError('prompt is empty: pass a document with at least one Text or seen Img')
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    batch = model.check_batch(dict(model.processor([list(prompt)])))
-    ctx = _Context(model, use_cache)
-    h = ctx.step(model.embed(batch))
+    ctx = GenerationContext(model, use_cache)
+    h = ctx.prompt(prompt)
     allowed, t = text_mask(model), model.token_ids
-    opener = _made_open(model)
-    reinsert = model.config.processor['made'].get('reinsert_as_seen', True)
+    opener = t['made_open']
     tok = model.processor.tokenizer
     out, text_ids, chosen, n_img = list(prompt), [], [], 0
     def flush():
@@ -91,19 +107,11 @@ def generate(model, prompt: list, max_new_tokens: int = 48, max_images: int = 3,
         if nxt != opener:
             text_ids.append(nxt); continue
         flush()
-        pixels, _ = model.head.generate_image(model, ctx.step, gen, guidance_scale, num_inference_steps, last_hidden=h)
+        pixels, _ = model.head.generate_image(model, ctx.step, generator=gen, guidance_scale=guidance_scale,
+                                              num_inference_steps=num_inference_steps, last_hidden=h, **image_options)
         n_img += 1
-        image = pixels_to_image(pixels[0])
-        out.append(Img(image, 'made'))
-        if not reinsert:               # PUMA: the image is already in the context as its own regressed features
-            h = ctx.last
-            if stop_after_images and n_img >= stop_after_images: break
-            continue
-        seen = pixels if pixels.shape[-1] == model.config.image_size else \
-            F.interpolate(pixels, size=model.config.image_size, mode='bilinear', antialias=True)
-        emb = model.llm.get_input_embeddings()
-        h = ctx.step(torch.cat([emb(torch.tensor([[t['image_open']]])), model.encode_images(seen),
-                                emb(torch.tensor([[t['image_close']]]))], 1))
+        out.append(Img(pixels_to_image(pixels[0]), 'made'))
+        h = model.head.reinsert(model, ctx, pixels)      # DreamLLM: encoded as a seen image; PUMA: already in the context
         if stop_after_images and n_img >= stop_after_images: break
     flush()
     return (out, chosen) if return_ids else out
@@ -119,7 +127,7 @@ def answer(model, image, question: str, **kw) -> list:
 
 def _plan(model, ctx, h, max_tokens: int, do_sample: bool, temperature: float, generator) -> tuple[list, torch.Tensor]:
     "Let the model write text until it opens an image (forced after `max_tokens`); returns (text ids, hidden state at the open token)."
-    allowed, opener = text_mask(model), _made_open(model)
+    allowed, opener = text_mask(model), model.token_ids['made_open']
     allowed[model.token_ids['eos']] = False                  # a plan always ends in an image
     ids = []
     for _ in range(max_tokens):
@@ -131,26 +139,26 @@ def _plan(model, ctx, h, max_tokens: int, do_sample: bool, temperature: float, g
 
 @torch.no_grad()
 def _made(model, prompts: list[list], seed: int = 0, guidance_scale=None, num_inference_steps=None, plan: bool = False,
-          max_plan_tokens: int = 40, do_sample: bool = False, temperature: float = 1.0, **decode_kw) -> list[list]:
+          max_plan_tokens: int = 40, do_sample: bool = False, temperature: float = 1.0, **image_options) -> list[list]:
     if model.decoder is None:
         raise RuntimeError('this model has no diffusion decoder (config.decoder is None), so it cannot make images')
     model.eval()
     conds, plans = [], []
     for i, p in enumerate(prompts):
-        ctx = _Context(model)
-        h = ctx.step(model.embed(model.check_batch(dict(model.processor([list(p)])))))
+        ctx = GenerationContext(model)
+        h = ctx.prompt(p)
         if plan:
             ids, h = _plan(model, ctx, h, max_plan_tokens, do_sample, temperature, torch.Generator().manual_seed(seed * 100_003 + i))
             plans.append([Text(model.processor.tokenizer.decode(ids), 'target')])
         else:
-            h = ctx.tokens([_made_open(model)]); plans.append([])
+            h = ctx.tokens([model.token_ids['made_open']]); plans.append([])
         conds.append(model.head.generate_image(model, ctx.step, sample=False, last_hidden=h)[1])
-    pixels = model.sample_images(torch.cat(conds), torch.Generator().manual_seed(seed), guidance_scale, num_inference_steps, **decode_kw)
+    pixels = model.sample_images(torch.cat(conds), torch.Generator().manual_seed(seed), guidance_scale, num_inference_steps, **image_options)
     return [list(p) + pl + [Img(pixels_to_image(x), 'made')] for p, pl, x in zip(prompts, plans, pixels)]
 
 def text_to_image(model, prompts, **kw):
     """Document [prompt, made image] for one prompt (str), or a list of them for a list of prompts (`kw`: seed, guidance, steps,
-    decoder options such as PUMA's `scale`). `plan=True` (a model trained on `planned_*` tasks): the model first writes the
+    the head's image options such as PUMA's `scale`). `plan=True` (a model trained on `planned_*` tasks): the model first writes the
     scene it will draw, greedily or with `do_sample`/`temperature`, and the document is [prompt, plan, made image]."""
     one = isinstance(prompts, str)
     docs = _made(model, [[Text(p)] for p in ([prompts] if one else prompts)], **kw)

@@ -4,27 +4,26 @@
 
 # %% ../nbs/10_model.ipynb #b209520c
 from __future__ import annotations
-import importlib, json, os, shutil, tempfile
+import json, os, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
+from fastcore.basics import patch
 from safetensors.torch import save_file, load_file
-from transformers import PreTrainedModel, CLIPVisionModel, AutoModelForCausalLM
+from transformers import PreTrainedModel, AutoModelForCausalLM
 from transformers.utils import ModelOutput
 from diffusers import UNet2DConditionModel, DDPMScheduler
 from .decoder import (FeatureConditioner, FeatureDecoderPipeline, load_vae, unet_forward, guided_noise,
                                   diffusion_target, min_snr_weights, pool_to_tokens)
-from .config import UnifiedConfig
+from .config import UnifiedConfig, HEADS, LAYER_CONTEXTS, REQUIRED
 from .processor import UnifiedProcessor, SPECIAL_TOKENS
 from .multigranular import pyramid, flatten_scales
-from .encoder import VisionEncoder, VisionEncoderConfig
-from .config import CLIP_MEAN, CLIP_STD
+from .encoder import VisionEncoder, VisionEncoderConfig, CLIP_MEAN, CLIP_STD
 
 # %% auto #0
-__all__ = ['HEADS', 'TOKEN_NAMES', 'HEAD_MODULES', 'WEIGHTS_NAME', 'vision_encoder', 'make_adapter', 'DiffusionDecoder',
-           'register_head', 'ImageHead', 'DreamHead', 'UnifiedOutput', 'UnifiedMLLM', 'check_batch', 'vision_tokens',
-           'encode_images', 'image_features', 'embed', 'null_condition', 'sample_images', 'forward', 'save_pretrained',
-           'from_pretrained']
+__all__ = ['register_head', 'TOKEN_NAMES', 'register_layer_context', 'WEIGHTS_NAME', 'vision_encoder', 'make_adapter',
+           'DiffusionDecoder', 'ImageHead', 'DreamHead', 'UnifiedOutput', 'UnifiedMLLM', 'ImageContext', 'LayerContext',
+           'build_layer_context']
 
 # %% ../nbs/10_model.ipynb #6ee044b7
 def vision_encoder(config: UnifiedConfig) -> VisionEncoder:
@@ -94,18 +93,44 @@ class DiffusionDecoder(nn.Module):
         return pipe.from_model_space(x)
 
 # %% ../nbs/10_model.ipynb #f04e562d
-HEADS: dict = {}
-
-def register_head(kind: str):
-    "Class decorator: make an `ImageHead` subclass the head of configs with `head['type'] == kind`."
-    def deco(cls):
-        cls.kind = kind; HEADS[kind] = cls; return cls
-    return deco
+register_head = HEADS.register     # `@register_head('name')` on an `ImageHead` subclass: configs with head['type'] == 'name' build it
 
 class ImageHead(nn.Module):
-    """Interface of an image-generation head (see the table above). Subclasses implement the four methods;
-    `hidden_positions` and `build_decoder` have defaults (read the made slots themselves; one `DiffusionDecoder`)."""
+    """An image-generation head: the one place a recipe lives (see the table above). Subclasses set `fields` and
+    `param_groups`, implement `made_slot_embeddings`, `condition`, `image_loss`, `image_features` and `generate_image`,
+    and may override the rest (defaults: read the made slots, one `DiffusionDecoder`, re-insert a made image as a seen one)."""
     kind: str = None
+    fields: dict = {'hidden_size': (int, REQUIRED), 'image_loss_weight': (float, 1.0)}   # config fields: name -> (types, default)
+    param_groups: dict = {}            # stage group name -> prefix of the head's parameter names (`Stage.train` uses the names)
+
+    # what the recipe declares ---------------------------------------------------------------------------
+    @classmethod
+    def check_config(cls, config):
+        "Cross-part checks of a config using this head (fields are already typed); raise ValueError naming the field and the fix."
+        h, l = config.head, config.llm
+        if h['hidden_size'] != l['hidden_size']:
+            raise ValueError(f"UnifiedConfig.head.hidden_size={h['hidden_size']} must equal llm.hidden_size={l['hidden_size']} "
+                             f"(the head reads the LLM's last hidden states)")
+        if h['image_loss_weight'] < 0: raise ValueError(f"UnifiedConfig.head.image_loss_weight={h['image_loss_weight']} must be >= 0")
+    @classmethod
+    def build_decoder(cls, config) -> nn.Module | None:
+        "The model's decoder for `config` (default: one `DiffusionDecoder` over `head.cond_dim`-wide, `head.n_queries`-long conditions)."
+        if config.decoder is None: return None
+        return DiffusionDecoder(config.decoder, config.head['cond_dim'], config.head.get('n_queries', 1))
+    @classmethod
+    def decoder_parts(cls, config) -> dict:
+        "{local-folder part: [module paths in the model it fills]} for `full_scale.from_local_folders` (kinds: `unet...`, `vae`)."
+        d = config.decoder
+        if d is None: return {}
+        return {'unet': ['decoder.unet'], **({'vae': ['decoder.vae']} if d.get('vae') else {})}
+    def blocked_tokens(self, model) -> set:
+        "Token ids text generation may not emit: every image-layout and special token except the made-image open token."
+        t, tok = model.token_ids, model.processor.tokenizer
+        ids = {tok.convert_tokens_to_ids(s) for k, s in SPECIAL_TOKENS.items() if k != 'eos'}
+        ids |= {v for k, v in t.items() if k.startswith(('seen_', 'made_')) and v is not None}
+        return ids - {t['made_open']}
+
+    # training ------------------------------------------------------------------------------------------
     def made_slot_embeddings(self, n: int, model=None, pixels: torch.Tensor | None = None) -> torch.Tensor | None:
         """`[n, n_slots, hidden]` embeddings written into the slots of `n` images to make, or None to keep the token
         embeddings. In training `model` and the made images' `pixels` `[n, 3, S, S]` are given (for teacher forcing)."""
@@ -113,39 +138,73 @@ class ImageHead(nn.Module):
     def hidden_positions(self, positions: torch.Tensor) -> torch.Tensor:
         "Where the head reads the LLM's hidden states for made slots at `positions` `[n, n_slots]` (default: the slots)."
         return positions
-    @classmethod
-    def build_decoder(cls, config) -> nn.Module | None:
-        "The model's decoder for `config` (default: one `DiffusionDecoder` over `head.cond_dim`-wide, `head.n_queries`-long conditions)."
-        if config.decoder is None: return None
-        return DiffusionDecoder(config.decoder, config.head['cond_dim'], config.head.get('n_queries', 1))
     def condition(self, hidden: torch.Tensor) -> torch.Tensor:
         "The decoder condition `[n, L, cond_dim]` from the LLM's last hidden states at the made slots `[n, n_slots, hidden]`."
         raise NotImplementedError
     def image_loss(self, model, hidden: torch.Tensor, batch: dict) -> torch.Tensor:
         "The head's loss for the made images of `batch` given the hidden states at their slots."
         raise NotImplementedError
-    def generate_image(self, model, step, generator=None, sample=True, last_hidden=None, **kwargs):
-        """Make one image right after the open token. `step(embeds [1, n, hidden])` appends embeddings to the
-        context (through the KV cache) and returns their last hidden states; `last_hidden` `[1, 1, hidden]` is the
-        open token's. The head feeds the image's slots and its close token. Returns (pixels `[1, 3, S, S]` or
-        None when `sample=False`, decoder condition)."""
+    def image_features(self, model, pixel_values: torch.Tensor) -> torch.Tensor:
+        "The features the decoder reads for real images `[n, 3, S, S]` (what the decoder is pretrained on, and the head's target space)."
         raise NotImplementedError
+
+    # generation ----------------------------------------------------------------------------------------
+    def generate_image(self, model, step, *, generator=None, guidance_scale=None, num_inference_steps=None, sample=True,
+                       last_hidden=None, **options):
+        """Make one image right after the open token. `step(embeds [1, n, hidden])` appends embeddings to the context
+        (through the KV cache) and returns their last hidden states; `last_hidden` `[1, 1, hidden]` is the open token's.
+        The head feeds the image's slots and its close token. Returns (pixels `[1, 3, S, S]` or None when `sample=False`,
+        decoder condition). `options` are the head's own decoding options (PUMA: `scale`)."""
+        raise NotImplementedError
+    def sample(self, model, cond, *, generator=None, guidance_scale=None, num_inference_steps=None, **options) -> torch.Tensor:
+        """Pixels `[n, 3, S, S]` for decoder conditions `[n, L, d]` with classifier-free guidance (defaults from
+        config.decoder). The unconditional branch is the decoder's own (`decoder.negative='decoder'`, as a frozen Stable
+        Diffusion's empty-text embedding), or the head's condition for an empty prompt (`'prompt'`, DreamLLM's)."""
+        if options: raise TypeError(f'{type(self).__name__} takes no decoding options; got {sorted(options)}')
+        d = model.config.decoder
+        g = d['guidance_scale'] if guidance_scale is None else guidance_scale
+        null = model.null_condition() if g != 1.0 and d['negative'] == 'prompt' else None
+        return model.decoder.sample(cond, null, g, num_inference_steps or d['num_inference_steps'], generator)
+    def reinsert(self, model, ctx, pixels: torch.Tensor) -> torch.Tensor:
+        """Put a made image back into the running context `ctx` (generation's `_Context`) so later text sees it; returns the
+        newest hidden state. Default (DreamLLM): encode it and append it in the seen-image layout, open and close tokens included."""
+        return ctx.add_seen(pixels)[:, -1:]
 
 # %% ../nbs/10_model.ipynb #6a131ca7
 @register_head('dream')
 class DreamHead(ImageHead):
     "DreamLLM: K learnable dream queries fill the made slots; a bias-free linear projector maps hidden states to the decoder condition."
+    fields = {**ImageHead.fields, 'n_queries': (int, REQUIRED), 'cond_dim': (int, REQUIRED), 'cond_dropout': (float, 0.0),
+              'feature_loss_weight': (float, 0.0)}
+    param_groups = {'queries': 'queries', 'projector': 'projector'}
+
+    @classmethod
+    def check_config(cls, config):
+        super().check_config(config)
+        h, d = config.head, config.decoder
+        if d is not None and h['cond_dim'] != d['unet'].get('cross_attention_dim'):
+            raise ValueError(f"UnifiedConfig.head.cond_dim={h['cond_dim']} must equal decoder.unet.cross_attention_dim="
+                             f"{d['unet'].get('cross_attention_dim')} (the head's output replaces the decoder's text embedding)")
+        if not 0 <= h['cond_dropout'] < 1: raise ValueError(f"UnifiedConfig.head.cond_dropout={h['cond_dropout']} must be in [0, 1)")
+        if config.processor['made']['n_slots'] != h['n_queries']:
+            raise ValueError(f"UnifiedConfig.head.n_queries={h['n_queries']} must equal processor.made.n_slots={config.processor['made']['n_slots']}")
+
     def __init__(self, config: UnifiedConfig):
         super().__init__()
         h = config.head
         self.n_queries, self.cond_dropout = h['n_queries'], h['cond_dropout']
         self.queries = nn.Parameter(torch.randn(h['n_queries'], h['hidden_size']) * 0.02)
         self.projector = nn.Linear(h['hidden_size'], h['cond_dim'], bias=False)
-        self.feature_loss_weight = h.get('feature_loss_weight', 0.0)
+        self.feature_loss_weight = h['feature_loss_weight']
         self.register_buffer('feature_scale', torch.ones(h['cond_dim']))   # per-channel scale of the feature regression
 
     def made_slot_embeddings(self, n, model=None, pixels=None): return self.queries.unsqueeze(0).expand(n, -1, -1)
     def condition(self, hidden): return self.projector(hidden)
+
+    @torch.no_grad()
+    def image_features(self, model, pixel_values):
+        "The vision grid pooled (2x2, repeatedly) to the K dream-query tokens `[n, K, d]`."
+        return pool_to_tokens(model.vision(pixel_values.to(model.dtype), output='grid'), self.n_queries)
 
     def image_loss(self, model, hidden, batch):
         cond = self.condition(hidden)
@@ -167,14 +226,14 @@ class DreamHead(ImageHead):
         return self.feature_scale
 
     @torch.no_grad()
-    def generate_image(self, model, step, generator=None, guidance_scale=None, num_inference_steps=None, sample=True,
+    def generate_image(self, model, step, *, generator=None, guidance_scale=None, num_inference_steps=None, sample=True,
                        last_hidden=None):
-        "Feed the queries and `</dream>` after the context through `step`, project their hidden states, sample with CFG."
-        close = model.llm.get_input_embeddings()(torch.tensor([[model.token_ids['dream_close']]], device=model.device))
+        "Feed the queries and the close token after the context through `step`, project their hidden states, sample with CFG."
+        close = model.llm.get_input_embeddings()(torch.tensor([[model.token_ids['made_close']]], device=model.device))
         h = step(torch.cat([self.queries.unsqueeze(0).to(close.dtype), close], 1))
         cond = self.condition(h[:, :self.n_queries])
         if not sample: return None, cond
-        return model.sample_images(cond, generator, guidance_scale, num_inference_steps), cond
+        return self.sample(model, cond, generator=generator, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps), cond
 
 # %% ../nbs/10_model.ipynb #0037c507
 @dataclass
@@ -186,7 +245,6 @@ class UnifiedOutput(ModelOutput):
     hidden_states: torch.Tensor | None = None
 
 TOKEN_NAMES = ('pad', 'bos', 'eos', 'image_open', 'image_close', 'image_patch', 'dream_open', 'dream_close', 'dream_query')
-HEAD_MODULES = {'autoregressive': 'unified_mllm.puma'}   # heads defined in later chapters, imported when a config asks for them
 
 class UnifiedMLLM(PreTrainedModel):
     "A unified multimodal LLM: vision encoder -> adapter -> causal LLM, an image-generation head and a diffusion decoder."
@@ -200,12 +258,11 @@ class UnifiedMLLM(PreTrainedModel):
         self.vision = vision_encoder(config)
         self.adapter = make_adapter(config.adapter)
         self.llm = llm if llm is not None else AutoModelForCausalLM.from_config(config.llm_config())
-        kind = config.head['type']
-        if kind not in HEADS and kind in HEAD_MODULES: importlib.import_module(HEAD_MODULES[kind])   # registers the head
-        if kind not in HEADS:
-            raise NotImplementedError(f"head type {kind!r} has no module yet; implemented: {sorted(HEADS)}")
-        self.head = HEADS[kind](config)
-        self.decoder = HEADS[kind].build_decoder(config)
+        head = config.head_class                        # the registry finds it (its chapter's module is imported if needed)
+        self.head = head(config)
+        self.decoder = head.build_decoder(config)
+        self.layer_context = build_layer_context(self, config)
+        self._images = None                             # the ImageContext of the tokens being run (read by layer_context)
         self.freeze_frozen_parts()
         self.processor = None
         if processor is not None: self.attach_processor(processor)
@@ -252,11 +309,71 @@ class UnifiedMLLM(PreTrainedModel):
         if processor is None and config.scale == 'toy': processor = UnifiedProcessor.for_recipe(config.recipe)
         return cls(config, processor)
 
+# %% ../nbs/10_model.ipynb #7e1e03b6
+@dataclass
+class ImageContext:
+    """The images the tokens being run may read: `features` `[n, T, d]` (vision tokens of every image), `batch_index` `[n]`
+    (its document), `start` `[n]` (position of its first slot); `positions` `[B, L]` are the tokens' absolute positions."""
+    features: torch.Tensor
+    batch_index: torch.Tensor
+    start: torch.Tensor
+    positions: torch.Tensor
+
+    def visible(self) -> torch.Tensor:
+        "Bool `[B, L, n]`: image i is in the document of token (b, l) and starts before it."
+        same = self.batch_index[None, :] == torch.arange(self.positions.shape[0], device=self.positions.device)[:, None]
+        return same[:, None, :] & (self.start[None, None, :] < self.positions[:, :, None])
+
+    def at(self, positions: torch.Tensor) -> 'ImageContext':
+        "The same images for other tokens (generation runs a few positions at a time)."
+        return ImageContext(self.features, self.batch_index, self.start, positions)
+
+    def add(self, features: torch.Tensor, start: int) -> 'ImageContext':
+        "With one more image `[1, T, d]` of document 0 starting at `start` (generation: a made image goes back into the context)."
+        return ImageContext(torch.cat([self.features, features.to(self.features)]), torch.cat([self.batch_index, self.batch_index.new_zeros(1)]),
+                            torch.cat([self.start, self.start.new_tensor([start])]), self.positions)
+
+class LayerContext(nn.Module):
+    """A module inserted after LLM decoder layer `layer`: `forward(hidden [B, L, D], images)` returns an update `[B, L, D]`
+    that is added to the layer's output. `images` is the `ImageContext` of the tokens being run (None: no images).
+    Subclasses declare their config `fields` and register with `@register_layer_context(name)`."""
+    kind: str = None
+    fields: dict = {}
+    def __init__(self, config, layer: int):
+        super().__init__(); self.layer = layer
+    @classmethod
+    def check_config(cls, config): pass
+    def forward(self, hidden: torch.Tensor, images: ImageContext | None) -> torch.Tensor: raise NotImplementedError
+
+register_layer_context = LAYER_CONTEXTS.register
+
+def build_layer_context(model, config) -> nn.ModuleDict | None:
+    "`config.layer_context`'s modules, one per listed layer, each hooked after its decoder layer (None when the config has none)."
+    c = config.layer_context
+    if c is None: return None
+    cls = LAYER_CONTEXTS[c['type']]
+    mods = nn.ModuleDict({str(i): cls(config, i) for i in c['layers']})
+    layers = model.llm.base_model.layers
+    for i in c['layers']: layers[i].register_forward_hook(_context_hook(model, str(i)))
+    return mods
+
+def _context_hook(model, key: str):
+    def hook(layer, args, output):
+        h = output[0] if isinstance(output, tuple) else output
+        h = h + model.layer_context[key](h, model._images).to(h.dtype)
+        return (h, *output[1:]) if isinstance(output, tuple) else h
+    return hook
+
 # %% ../nbs/10_model.ipynb #9966bda8
-def check_batch(self, batch: dict) -> dict:
+@patch
+def check_batch(self: UnifiedMLLM, batch: dict) -> dict:
     "Raise a clear error when a processed batch does not fit this model; return it with absent image keys filled."
     b = dict(batch)
     ids = b['input_ids']
+    longest = self.config.llm.get('max_position_embeddings')
+    if longest and ids.shape[1] > longest:
+        raise ValueError(f'the batch is {ids.shape[1]} tokens long but the LLM takes at most {longest} positions '
+                         f'(config.llm.max_position_embeddings); shorten the documents or split them')
     S, M = self.config.image_size, self.config.made_image_size
     for w, px, n_slots in (('seen', 'pixel_values', self.config.processor['seen']['n_slots']),
                            ('made', 'made_pixel_values', self.config.processor['made']['n_slots'])):
@@ -283,7 +400,8 @@ def check_batch(self, batch: dict) -> dict:
                                  f'its images are out of step')
     return b
 
-def vision_tokens(self, pixel_values: torch.Tensor) -> torch.Tensor:
+@patch
+def vision_tokens(self: UnifiedMLLM, pixel_values: torch.Tensor) -> torch.Tensor:
     """Vision features of images `[n, T, d]`: the patch grid (`T = grid^2`) or, with `vision.seen_pyramid`, PUMA's pyramid
     flattened coarse to fine (`T = 1 + 4 + ... + grid^2`). Images of another size are resized to the encoder's first."""
     S = self.config.image_size
@@ -294,17 +412,18 @@ def vision_tokens(self, pixel_values: torch.Tensor) -> torch.Tensor:
         grid = self.vision(pixel_values.to(self.dtype), output='grid')
         return flatten_scales(pyramid(grid, self.config.vision.get('pyramid_levels', 1)))
 
-def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
+@patch
+def encode_images(self: UnifiedMLLM, pixel_values: torch.Tensor) -> torch.Tensor:
     "Seen images -> LLM-width features `[n, T, hidden]` (`vision_tokens` through the adapter; a frozen tower builds no graph)."
     return self.adapter(self.vision_tokens(pixel_values))
 
-@torch.no_grad()
-def image_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
-    "The decoder's condition space for images: vision features pooled (2x2, repeatedly) to `head.n_queries` tokens `[n, K, d]`."
-    grid = self.vision(pixel_values.to(self.dtype), output='grid')
-    return pool_to_tokens(grid, self.config.head['n_queries'])
+@patch
+def image_features(self: UnifiedMLLM, pixel_values: torch.Tensor) -> torch.Tensor:
+    "The features the decoder reads for real images `[n, 3, S, S]`, as the head defines them (DreamLLM: the grid pooled to K tokens)."
+    return self.head.image_features(self, pixel_values)
 
-def embed(self, batch: dict) -> torch.Tensor:
+@patch
+def embed(self: UnifiedMLLM, batch: dict) -> torch.Tensor:
     "`inputs_embeds` of a checked batch: token embeddings, seen slots <- image features, made slots <- head embeddings."
     emb = self.llm.get_input_embeddings()(batch['input_ids'])
     if batch['pixel_values'].shape[0]:
@@ -316,42 +435,55 @@ def embed(self, batch: dict) -> torch.Tensor:
         if q is not None: emb = emb.index_put((batch['made_batch_index'][:, None], batch['made_positions']), q.to(emb.dtype))
     return emb
 
-for f in (check_batch, vision_tokens, encode_images, image_features, embed): setattr(UnifiedMLLM, f.__name__, f)
+@patch
+def image_context(self: UnifiedMLLM, batch: dict) -> ImageContext | None:
+    "The `ImageContext` of a checked batch's seen images for the layer-context modules (None when the model has none)."
+    if self.layer_context is None: return None
+    px, ids = batch['pixel_values'], batch['input_ids']
+    feats = self.vision_tokens(px) if px.shape[0] else px.new_zeros(0, self.config.n_seen_tokens, self.config.vision['hidden_size'])
+    start = batch['seen_positions'][:, 0] if px.shape[0] else ids.new_zeros(0)
+    return ImageContext(feats, batch['seen_batch_index'], start, torch.arange(ids.shape[1], device=ids.device).expand(ids.shape[0], -1))
+
+@patch
+def run_backbone(self: UnifiedMLLM, inputs_embeds: torch.Tensor, images: ImageContext | None = None, **kwargs):
+    "The LLM backbone on `inputs_embeds` with `images` visible to the layer-context modules (the one way the model runs its LLM)."
+    self._images = images
+    try: return self.backbone(inputs_embeds=inputs_embeds, **kwargs)
+    finally: self._images = None
 
 # %% ../nbs/10_model.ipynb #d35d91d8
-def null_condition(self) -> torch.Tensor:
+@patch
+def null_condition(self: UnifiedMLLM) -> torch.Tensor:
     "DreamLLM's negative condition: the head's condition for an empty prompt `[1, L, cond_dim]`."
     t = self.token_ids
     ids = torch.tensor([[t['bos'], t['made_open']]], device=self.device)
     emb = torch.cat([self.llm.get_input_embeddings()(ids), self.head.made_slot_embeddings(1).to(self.dtype)], 1)
-    h = self.backbone(inputs_embeds=emb).last_hidden_state[:, 2:]
+    h = self.run_backbone(emb).last_hidden_state[:, 2:]
     return self.head.condition(h)
 
-def sample_images(self, cond, generator=None, guidance_scale=None, num_inference_steps=None, **decode_kw) -> torch.Tensor:
-    """Decoder pixels `[n, 3, S, S]` for conditions `[n, L, d]` with CFG (defaults from config.decoder). The unconditional
-    branch is the decoder's own learned one (`decoder.negative='decoder'`, as a frozen Stable Diffusion's empty-text
-    embedding), or DreamLLM's empty-prompt condition `null_condition` (`decoder.negative='prompt'`). `decode_kw` go to the
-    decoder's `sample` (PUMA's per-scale decoders take `scale=`)."""
+@patch
+def sample_images(self: UnifiedMLLM, cond, generator=None, guidance_scale=None, num_inference_steps=None, **options) -> torch.Tensor:
+    """Decoder pixels `[n, 3, S, S]` for conditions `[n, L, d]`: the head's `sample` (classifier-free guidance, defaults from
+    config.decoder); `options` are the head's own (PUMA's per-scale decoders take `scale=`)."""
     if self.decoder is None:
         raise RuntimeError('this model has no diffusion decoder (config.decoder is None), so it cannot make images; '
                            'build it from a preset with a decoder or load one that was saved with it')
-    g = self.config.decoder.get('guidance_scale', 1.0) if guidance_scale is None else guidance_scale
-    steps = num_inference_steps or self.config.decoder.get('num_inference_steps', 25)
     with torch.no_grad():
-        null = self.null_condition() if g != 1.0 and self.config.decoder.get('negative', 'decoder') == 'prompt' else None
-        return self.decoder.sample(cond, null, g, steps, generator, **decode_kw)
+        return self.head.sample(self, cond, generator=generator, guidance_scale=guidance_scale,
+                                num_inference_steps=num_inference_steps, **options)
 
-def forward(self, input_ids, attention_mask=None, labels=None, pixel_values=None, seen_batch_index=None,
-            seen_positions=None, seen_from_made=None, made_pixel_values=None, made_batch_index=None, made_positions=None,
+@patch
+def forward(self: UnifiedMLLM, input_ids, attention_mask=None, labels=None, pixel_values=None, seen_batch_index=None,
+            seen_positions=None, made_pixel_values=None, made_batch_index=None, made_positions=None,
             lm_weight: float = 1.0, image_weight: float | None = None, **kwargs) -> UnifiedOutput:
     "Losses (if `labels`) and logits of a processed batch; see the equation above."
     batch = self.check_batch(dict(input_ids=input_ids, pixel_values=pixel_values, seen_batch_index=seen_batch_index,
                                   seen_positions=seen_positions, made_pixel_values=made_pixel_values,
                                   made_batch_index=made_batch_index, made_positions=made_positions))
     emb = self.embed(batch)
-    h = self.backbone(inputs_embeds=emb, attention_mask=attention_mask).last_hidden_state
+    h = self.run_backbone(emb, self.image_context(batch), attention_mask=attention_mask).last_hidden_state
     logits = self.llm.get_output_embeddings()(h)
-    image_weight = self.config.head.get('image_loss_weight', 1.0) if image_weight is None else image_weight
+    image_weight = self.config.head['image_loss_weight'] if image_weight is None else image_weight
     lm_loss = img_loss = None
     zero = h.new_zeros(()).float()
     if labels is not None:
@@ -366,12 +498,11 @@ def forward(self, input_ids, attention_mask=None, labels=None, pixel_values=None
         loss = lm_weight * lm_loss + (image_weight * img_loss if img_loss is not None else 0)
     return UnifiedOutput(loss=loss, lm_loss=lm_loss, image_loss=img_loss, logits=logits, hidden_states=h)
 
-UnifiedMLLM.null_condition, UnifiedMLLM.sample_images, UnifiedMLLM.forward = null_condition, sample_images, forward
-
 # %% ../nbs/10_model.ipynb #bc3709db
 WEIGHTS_NAME = 'model.safetensors'
 
-def save_pretrained(self, save_directory, **kwargs) -> Path:
+@patch
+def save_pretrained(self: UnifiedMLLM, save_directory, **kwargs) -> Path:
     "Write config, weights (safetensors) and processor to `save_directory` atomically (temp folder, then rename)."
     d = Path(save_directory); d.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=d.parent, prefix=f'.{d.name}.tmp-'))
@@ -388,8 +519,8 @@ def save_pretrained(self, save_directory, **kwargs) -> Path:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return d
 
-@classmethod
-def from_pretrained(cls, directory, **kwargs) -> 'UnifiedMLLM':
+@patch(cls_method=True)
+def from_pretrained(cls: UnifiedMLLM, directory, **kwargs) -> 'UnifiedMLLM':
     "Load a model saved with `save_pretrained` from a local folder (strict: every tensor must match)."
     d = Path(directory)
     if not (d / WEIGHTS_NAME).is_file() or not (d / 'config.json').is_file():
@@ -403,4 +534,17 @@ def from_pretrained(cls, directory, **kwargs) -> 'UnifiedMLLM':
         raise ValueError(f'{d / WEIGHTS_NAME} does not match the config: missing {missing[:5]}, unexpected {unexpected[:5]}')
     return model.eval()
 
-UnifiedMLLM.save_pretrained, UnifiedMLLM.from_pretrained = save_pretrained, from_pretrained
+# %% ../nbs/10_model.ipynb #a1d7f7b5
+@patch
+def load_vision(self: UnifiedMLLM, encoder: VisionEncoder) -> UnifiedMLLM:
+    """Put a pretrained `VisionEncoder` (e.g. the Encoder chapter's `get_toy_encoder()`) into this model: every tensor, checked
+    against `config.vision` (shapes and feature layer), then frozen if `vision.frozen`. Returns the model."""
+    if encoder.config.feature_layer != self.config.vision['feature_layer']:
+        raise ValueError(f"the encoder reads layer {encoder.config.feature_layer} but config.vision.feature_layer is "
+                         f"{self.config.vision['feature_layer']}; make them equal")
+    try: self.vision.load_state_dict(encoder.state_dict(), strict=True)
+    except RuntimeError as e:
+        raise ValueError(f'the encoder does not have the shapes of config.vision ({str(e).splitlines()[0]}); build the '
+                         f'config from this encoder or pretrain an encoder of these shapes') from None
+    self.freeze_frozen_parts()
+    return self

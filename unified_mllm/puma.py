@@ -8,18 +8,17 @@ import json, math, time
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
+from .config import REQUIRED
 from .model import ImageHead, register_head, DiffusionDecoder, UnifiedMLLM
+from .processor import pyramid_slots
 from .multigranular import scale_sides, scale_slices, multiscale_mse, flatten_scales, pyramid
 from .train import Stage, Trainer, group_of
 from .documents import Text, Img
 from .processor import pixels_to_image
-from .puma_granularity import _atomic_write  # temp file, then rename
 
 # %% auto #0
-__all__ = ['PUMA_SIDE', 'INSTRUCTION_TASKS', 'TASK_SETTINGS', 'RECIPE_SETTINGS', 'RECIPE_TASKS', 'RECIPE_TRAIN', 'ScaleDecoders',
-           'PumaHead', 'generate_features', 'decode_scales', 'make_images', 'load_puma_parts', 'puma_stages',
-           'masked_psnr', 'edit_verdicts', 'evaluate_tasks', 'tasks_figure', 'task_metrics_figure',
-           'reproduce_puma_tasks', 'tasks_table', 'reproduce_recipes', 'recipes_figure']
+__all__ = ['PUMA_SIDE', 'INSTRUCTION_TASKS', 'ScaleDecoders', 'PumaHead', 'generate_features', 'decode_scales', 'make_images',
+           'load_puma_parts', 'puma_stages']
 
 # %% ../nbs/16_puma.ipynb #4b0f673f
 class ScaleDecoders(nn.Module):
@@ -30,6 +29,7 @@ class ScaleDecoders(nn.Module):
         self.token_counts = [s * s for s in sides]
         self.decoders = nn.ModuleList([DiffusionDecoder(cfg, feature_dim, n, pos_embedding=(k == len(sides) - 1))
                                        for k, n in enumerate(self.token_counts)])
+        for dec in self.decoders[1:]: dec.vae = self.decoders[0].vae          # one VAE (frozen) serves every scale
         self.default_scale = default_scale or self.token_counts[-1]
         self.check_scale(self.default_scale)
 
@@ -85,6 +85,31 @@ class ScaleDecoders(nn.Module):
 @register_head('autoregressive')
 class PumaHead(ImageHead):
     "PUMA: regress every next feature of the coarse-to-fine pyramid from the LLM's previous hidden state."
+    fields = {**ImageHead.fields, 'feature_dim': (int, REQUIRED), 'pyramid_levels': (int, REQUIRED),
+              'scale_weights': (list, REQUIRED), 'decode_scale': ((int, type(None)), None)}
+    param_groups = {}                 # the regressor trains as the model's `head` group
+
+    @classmethod
+    def check_config(cls, config):
+        super().check_config(config)
+        h, v = config.head, config.vision
+        levels = v['pyramid_levels']
+        if h['feature_dim'] != v['hidden_size']:
+            raise ValueError(f"UnifiedConfig.head.feature_dim={h['feature_dim']} must equal vision.hidden_size={v['hidden_size']} "
+                             f"(the head regresses the vision features)")
+        if h['pyramid_levels'] != levels:
+            raise ValueError(f"UnifiedConfig.head.pyramid_levels={h['pyramid_levels']} must equal vision.pyramid_levels={levels}")
+        if len(h['scale_weights']) != levels or min(h['scale_weights']) < 0:
+            raise ValueError(f"UnifiedConfig.head.scale_weights={h['scale_weights']} needs {levels} weights >= 0, one per "
+                             f"scale from coarsest to finest (PUMA: unified_mllm.multigranular.scale_loss_weights({levels}))")
+        n_pyr = pyramid_slots(config.grid_side, levels)
+        if config.processor['made']['n_slots'] != n_pyr:
+            raise ValueError(f"UnifiedConfig.processor.made.n_slots={config.processor['made']['n_slots']} must equal the pyramid's "
+                             f"{n_pyr} tokens (head.pyramid_levels={levels} of the {config.grid_side}x{config.grid_side} grid)")
+        counts = [s * s for s in scale_sides(config.grid_side, levels)]
+        if h['decode_scale'] is not None and h['decode_scale'] not in counts:
+            raise ValueError(f"UnifiedConfig.head.decode_scale={h['decode_scale']} is not a pyramid scale; use one of {counts} or None (finest)")
+
     def __init__(self, config):
         super().__init__()
         h = config.head
@@ -98,7 +123,16 @@ class PumaHead(ImageHead):
     def build_decoder(cls, config):
         if config.decoder is None: return None
         sides = scale_sides(config.grid_side, config.head['pyramid_levels'])
-        return ScaleDecoders(config.decoder, config.head['feature_dim'], sides, config.head.get('decode_scale'))
+        return ScaleDecoders(config.decoder, config.head['feature_dim'], sides, config.head['decode_scale'])
+
+    @classmethod
+    def decoder_parts(cls, config) -> dict:
+        "One UNet folder per scale (`unet-<tokens>`, coarse to fine) and one VAE that every scale shares."
+        if config.decoder is None: return {}
+        counts = [s * s for s in scale_sides(config.grid_side, config.head['pyramid_levels'])]
+        parts = {f'unet-{n}': [f'decoder.decoders.{k}.unet'] for k, n in enumerate(counts)}
+        if config.decoder.get('vae'): parts['vae'] = [f'decoder.decoders.{k}.vae' for k in range(len(counts))]
+        return parts
 
     def made_slot_embeddings(self, n, model=None, pixels=None):
         if model is None or pixels is None:
@@ -108,6 +142,8 @@ class PumaHead(ImageHead):
 
     def hidden_positions(self, positions): return positions - 1
     def condition(self, hidden): return self.regressor(hidden)
+    @torch.no_grad()
+    def image_features(self, model, pixel_values): return model.vision_tokens(pixel_values)
 
     def scale_losses(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         "Unweighted MSE of every scale `[L]` (coarse to fine) between flattened pyramids `[n, T, d]`."
@@ -127,33 +163,44 @@ class PumaHead(ImageHead):
             feats.append(f)
             new = model.adapter(f)
             if k == self.n_tokens - 1:                      # the last slot goes in together with </img>
-                close = model.token_ids.get('made_close')
+                close = model.token_ids['made_close']
                 if close is not None:
                     new = torch.cat([new, model.llm.get_input_embeddings()(torch.tensor([[close]], device=model.device))], 1)
             h = step(new.to(model.dtype))
         return torch.cat(feats, 1)
 
     @torch.no_grad()
-    def generate_image(self, model, step, generator=None, guidance_scale=None, num_inference_steps=None, sample=True,
+    def generate_image(self, model, step, *, generator=None, guidance_scale=None, num_inference_steps=None, sample=True,
                        last_hidden=None, scale=None):
         if last_hidden is None: raise ValueError('PumaHead.generate_image needs last_hidden, the hidden state of the open token')
         feats = self.generate_features(model, step, last_hidden)
         if not sample: return None, feats
-        return model.sample_images(feats, generator, guidance_scale, num_inference_steps, scale=scale), feats
+        return self.sample(model, feats, generator=generator, guidance_scale=guidance_scale,
+                           num_inference_steps=num_inference_steps, scale=scale), feats
+
+    def sample(self, model, cond, *, generator=None, guidance_scale=None, num_inference_steps=None, scale=None):
+        "Pixels from predicted pyramids `cond` `[n, T, d]`, decoded by the decoder of `scale` (tokens; default `head.decode_scale`)."
+        d = model.config.decoder
+        g = d['guidance_scale'] if guidance_scale is None else guidance_scale
+        return model.decoder.sample(cond, None, g, num_inference_steps or d['num_inference_steps'], generator, scale=scale)
+
+    def reinsert(self, model, ctx, pixels):
+        "Nothing to add: the made image is already in the context as its own regressed features."
+        return ctx.last
 
 # %% ../nbs/16_puma.ipynb #077e8214
 @torch.no_grad()
 def generate_features(model, prompts: list, use_cache: bool = True) -> torch.Tensor:
     "Predicted pyramids `[n, T, d]` (coarse to fine) for prompt documents (lists of Text / seen Img), one by one."
-    from unified_mllm.generate import _Context, _made_open
+    from unified_mllm.generate import GenerationContext
     if not hasattr(model.head, 'generate_features'):
         raise TypeError(f'generate_features needs a PUMA (autoregressive) head; this model has {type(model.head).__name__}')
     model.eval()
     out = []
     for p in prompts:
-        ctx = _Context(model, use_cache)
-        ctx.step(model.embed(model.check_batch(dict(model.processor([list(p)])))))
-        h = ctx.tokens([_made_open(model)])
+        ctx = GenerationContext(model, use_cache)
+        ctx.prompt(p)
+        h = ctx.tokens([model.token_ids['made_open']])
         out.append(model.head.generate_features(model, ctx.step, h))
     return torch.cat(out)
 
@@ -180,11 +227,7 @@ def load_puma_parts(model, quick: bool = False, cache_dir=None, seed: int = 0, p
     from unified_mllm.puma_granularity import get_scale_decoders
     t0 = time.time()
     enc = get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress)
-    if enc.config.feature_layer != model.config.vision['feature_layer']:
-        raise ValueError(f"the toy encoder reads layer {enc.config.feature_layer} but config.vision.feature_layer is "
-                         f"{model.config.vision['feature_layer']}; make them equal")
-    model.vision.load_state_dict(enc.state_dict(), strict=True)
-    model.vision.requires_grad_(False)
+    model.load_vision(enc)
     t1 = time.time()
     pipes = get_scale_decoders(enc, cache_dir=cache_dir, quick=quick, seed=seed, progress=progress)
     model.decoder.load_pipelines(pipes)
@@ -206,253 +249,3 @@ def puma_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 1e-3
                   lm_weight=lm_weight, image_weight=image_weight, batch_size=batch_size),
             Stage('instruction', PUMA_SIDE, dict(instruction_tasks or INSTRUCTION_TASKS), s['instruction'], lr=lr / 2,
                   lm_weight=lm_weight, image_weight=image_weight, batch_size=batch_size)]
-
-# %% ../nbs/16_puma.ipynb #e703bdfd
-TASK_SETTINGS = {
-    'full': dict(pretraining=600, instruction=600, batch_size=8, lr=1e-3, lm_weight=1.0, image_weight=0.02,
-                 n_per_category=4, n_edit=24, n_cond=24, sample_steps=15, guidance_scale=2.0),
-    'quick': dict(pretraining=2, instruction=2, batch_size=2, lr=1e-3, lm_weight=1.0, image_weight=0.02,
-                  n_per_category=1, n_edit=2, n_cond=2, sample_steps=2, guidance_scale=2.0),
-}
-
-def masked_psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    "PSNR in dB `[n]` of images in [0, 1] `[n, 3, H, W]` over the pixels where `mask` `[n, H, W]` is True (capped at 100)."
-    m = mask[:, None].expand_as(a).double()
-    mse = ((a.double() - b.double()) ** 2 * m).sum((1, 2, 3)) / m.sum((1, 2, 3)).clamp_min(1)
-    return (10 * torch.log10(1 / mse.clamp_min(1e-10))).clamp(max=100.0)
-
-def edit_verdicts(readings: list, before: list, after: list) -> dict:
-    """Judge verdicts of edits: `changed` — the edited object is read with its new attributes and its old version is gone
-    (over the edits that leave a new or changed object; a removal would pass on an empty image, so removals count only in
-    `kept` and `exact`); `kept` — the share of untouched objects read back; `exact` — the whole scene is right."""
-    from unified_mllm.eval import object_key, objects_equal
-    changed, kept, exact = [], [], []
-    for got, b, a in zip(readings, before, after):
-        g = {object_key(o) for o in got}
-        kb, ka = {object_key(o) for o in b}, {object_key(o) for o in a}
-        new, gone, same = ka - kb, kb - ka, ka & kb
-        if new: changed.append(all(k in g for k in new) and not any(k in g for k in gone))
-        if same: kept.append(sum(k in g for k in same) / len(same))
-        exact.append(objects_equal(got, a))
-    mean = lambda v: float(np.mean(v)) if v else 0.0
-    return {'changed': mean(changed), 'kept': mean(kept), 'exact': mean(exact)}
-
-# %% ../nbs/16_puma.ipynb #ef2e50b3
-def _task_prompts(world, task: str, n: int) -> tuple:
-    "(prompt documents, target images [-1, 1], before objects, after objects, meta) of `n` held-out samples of `task`."
-    from unified_mllm.processor import image_to_pixels
-    docs = [world.document(task, i) for i in range(n)]
-    made = [next(s for s in d if isinstance(s, Img) and s.made) for d, _ in docs]
-    prompts = [[s for s in d if not (isinstance(s, Img) and s.made)] for d, _ in docs]
-    seen = [next((s for s in d if isinstance(s, Img) and not s.made), None) for d, _ in docs]
-    before = [s.objects if s is not None and s.objects else m.objects for s, m in zip(seen, made)]
-    target = torch.stack([image_to_pixels(m.image, world.size) for m in made])
-    return prompts, target, before, [m.objects for m in made], [meta for _, meta in docs]
-
-@torch.no_grad()
-def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict]:
-    "Per task and scale, the metrics above; and the decodes for the figure."
-    from unified_mllm.data import ShapesWorld, shapes_eval_prompts, untouched_mask
-    from unified_mllm.eval import shapes_eval, diversity, psnr
-    world = ShapesWorld(model.config.image_size, seed + 10_000)
-    scales = model.decoder.scales('all')
-    kw = dict(guidance_scale=st['guidance_scale'], num_inference_steps=st['sample_steps'])
-    res, shown = {}, {}
-    sp = shapes_eval_prompts(st['n_per_category'], seed + 10_000)
-    feats = generate_features(model, [[Text(p['prompt'])] for p in sp])
-    a, b = decode_scales(model, feats, scales, seed, **kw), decode_scales(model, feats, scales, seed + 1, **kw)
-    to01 = lambda x: (x.float() + 1) / 2
-    res['text_to_image'] = {s: {'shapes_eval': (shapes_eval(judge, to01(a[s]), sp)['overall'] + shapes_eval(judge, to01(b[s]), sp)['overall']) / 2,
-                                **diversity(to01(a[s]), to01(b[s]))} for s in scales}
-    shown['text_to_image'] = ([p['prompt'] for p in sp], None, a, b)
-    for task, n in (('editing', st['n_edit']), ('colorization', st['n_cond']), ('inpainting', st['n_cond'])):
-        prompts, target, before, after, meta = _task_prompts(world, task, n)
-        px = decode_scales(model, generate_features(model, prompts), scales, seed, **kw)
-        S = target.shape[-1]
-        if task == 'editing': keep = torch.from_numpy(np.stack([untouched_mask(bf, af, S) for bf, af in zip(before, after)]))
-        elif task == 'inpainting':
-            keep = torch.ones(n, S, S, dtype=torch.bool)
-            for i, m in enumerate(meta): x0, y0, x1, y1 = m['box']; keep[i, y0:y1, x0:x1] = False
-        else: keep = None
-        res[task] = {}
-        for s in scales:
-            img = to01(px[s])
-            r = edit_verdicts(judge.predict(img), before, after)
-            r = r if task == 'editing' else {'exact': r['exact']}
-            r['psnr'] = float(psnr(img, to01(target)).clamp(max=100).mean())
-            if keep is not None: r['psnr_untouched'] = float(masked_psnr(img, to01(target), keep).mean())
-            res[task][s] = r
-        shown[task] = (prompts, target, px, None)
-    return res, shown
-
-# %% ../nbs/16_puma.ipynb #b7eb9498
-def tasks_figure(shown: dict, n: int = 3, panel: float = 1.0):
-    "PUMA Fig. 8 in spirit: per task a few held-out examples, the input, the target and the decode at every scale (coarse to fine)."
-    import matplotlib.pyplot as plt, textwrap
-    from unified_mllm.processor import pixels_to_image
-    scales = list(shown['text_to_image'][2])
-    rows = []
-    texts, _, a, b = shown['text_to_image']
-    for i in range(min(n, len(texts))):
-        rows.append(('text-to-image', texts[i], None, None, [a[s][i] for s in scales]))
-        rows.append(('(another seed)', '', None, None, [b[s][i] for s in scales]))
-    for task in ('editing', 'colorization', 'inpainting'):
-        prompts, target, px, _ = shown[task]
-        for i in range(min(n, len(prompts))):
-            seen = next((s.image for s in prompts[i] if isinstance(s, Img)), None)
-            text = ' '.join(s.text for s in prompts[i] if isinstance(s, Text))
-            rows.append((task, text, seen, target[i], [px[s][i] for s in scales]))
-    cols = 2 + len(scales)
-    fig, axs = plt.subplots(len(rows), cols, figsize=(panel * cols + 2.2, panel * len(rows)), squeeze=False)
-    for r, (task, text, seen, tgt, decs) in enumerate(rows):
-        ims = [seen, None if tgt is None else pixels_to_image(tgt)] + [pixels_to_image(x) for x in decs]
-        for c, im in enumerate(ims):
-            ax = axs[r, c]; ax.set_xticks([]); ax.set_yticks([])
-            if im is None: ax.axis('off')
-            else: ax.imshow(im, interpolation='nearest')
-            if r == 0: ax.set_title(['input', 'target'][c] if c < 2 else f'{scales[c - 2]} tok', fontsize=8)
-        axs[r, 0].text(-0.15, 0.5, '\n'.join(textwrap.wrap(f'{task}: {text}' if text else task, 30)), transform=axs[r, 0].transAxes, ha='right', va='center', fontsize=6)
-    fig.subplots_adjust(left=0.3, right=0.99, top=0.96, bottom=0.01, wspace=0.05, hspace=0.08)
-    return fig
-
-def task_metrics_figure(result: dict):
-    "One panel per task: its metrics against the decoded scale."
-    import matplotlib.pyplot as plt
-    tasks = result['tasks']
-    fig, axs = plt.subplots(1, len(tasks), figsize=(3.3 * len(tasks), 2.8), squeeze=False)
-    for ax, (task, per) in zip(axs[0], tasks.items()):
-        sc = [int(s) for s in per]
-        keys = [k for k in next(iter(per.values())) if 'psnr' not in k]
-        for k in keys: ax.plot(sc, [per[s][k] for s in per], 'o-', label=k)
-        ax.set_ylim(-0.02, 1.02); ax.set_xscale('log', base=4); ax.set_xticks(sc); ax.set_xticklabels([str(s) for s in sc])
-        ax.set_xlabel('decoded scale (tokens)'); ax.set_title(task, fontsize=9)
-        ax2 = ax.twinx()
-        for k in [k for k in next(iter(per.values())) if 'psnr' in k]: ax2.plot(sc, [per[s][k] for s in per], 's--', alpha=0.6, label=k + ' (dB)')
-        h1, l1 = ax.get_legend_handles_labels(); h2, l2 = ax2.get_legend_handles_labels()
-        ax.legend(h1 + h2, l1 + l2, fontsize=6, loc='upper left')
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/16_puma.ipynb #cfacd568
-def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True, **overrides) -> dict:
-    """PUMA's task-granularity findings at toy scale: train puma-toy (pretraining, instruction tuning) on the cached encoder and
-    per-scale decoders, then score text-to-image, editing, colorization and inpainting at every scale. Writes
-    `puma_tasks.json`, `puma_tasks.png` (examples), `puma_tasks_metrics.png` and the trained model (`model/`). `overrides`
-    change `TASK_SETTINGS`."""
-    import matplotlib; import matplotlib.pyplot as plt
-    from unified_mllm.eval import get_judge
-    t_all = time.time()
-    unknown = set(overrides) - set(TASK_SETTINGS['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(TASK_SETTINGS["full"])}')
-    st = {**TASK_SETTINGS['quick' if quick else 'full'], **overrides}
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    model = UnifiedMLLM.from_preset('puma-toy')
-    wall = {}
-    t0 = time.time(); parts = load_puma_parts(model, quick=quick, cache_dir=cache_dir, seed=seed, progress=progress); wall['parts'] = time.time() - t0
-    stages = puma_stages({'pretraining': st['pretraining'], 'instruction': st['instruction']}, batch_size=st['batch_size'],
-                         lr=st['lr'], lm_weight=st['lm_weight'], image_weight=st['image_weight'])
-    tr = Trainer(model, stages, out / 'train', seed=seed, progress=progress, keep_checkpoints=1).train()
-    wall.update({k: v for k, v in tr.wall.items() if k != 'total'})
-    model.save_pretrained(out / 'model')
-    judge = get_judge(cache_dir)
-    t0 = time.time(); tasks, shown = evaluate_tasks(model, judge, st, seed); wall['eval'] = time.time() - t0
-    losses = {}
-    for s in stages:
-        h = [r for r in tr.history if r['stage'] == s.name]
-        k = max(1, min(10, len(h) // 5))
-        mean = lambda rs, key: round(float(np.mean([r[key] for r in rs])), 4)
-        losses[s.name] = {'lm_start': mean(h[:k], 'lm_loss'), 'lm_end': mean(h[-k:], 'lm_loss'),
-                          'image_start': mean(h[:k], 'image_loss'), 'image_end': mean(h[-k:], 'image_loss')}
-    result = {'tasks': {t: {str(s): v for s, v in per.items()} for t, per in tasks.items()}, 'losses': losses,
-              'settings': st, 'quick': quick, 'seed': seed, 'scales': model.decoder.scales('all'),
-              'decoders': {str(n): r.get('final_loss') for n, r in parts['decoder_records'].items()},
-              'torch_threads': torch.get_num_threads()}
-    t0 = time.time()
-    with plt.ioff():
-        f1 = tasks_figure(shown); f2 = task_metrics_figure(result)
-        _atomic_write(out / 'puma_tasks.png', lambda p: f1.savefig(p, dpi=110, format='png'))
-        _atomic_write(out / 'puma_tasks_metrics.png', lambda p: f2.savefig(p, dpi=110, format='png'))
-        plt.close(f1); plt.close(f2)
-    wall['figures'] = time.time() - t0
-    result['wall_seconds'] = {k: round(v, 1) for k, v in {**wall, 'total': time.time() - t_all}.items()}
-    _atomic_write(out / 'puma_tasks.json', lambda p: p.write_text(json.dumps(result, indent=1)))
-    if progress: print(tasks_table(result))
-    return result
-
-def tasks_table(result: dict) -> str:
-    "The reproduction's numbers as a markdown table: one row per task and metric, one column per scale."
-    sc = [str(s) for s in result['scales']]
-    lines = ['| task | metric | ' + ' | '.join(f'{s} tok' for s in sc) + ' |', '|---|---|' + '---|' * len(sc)]
-    for task, per in result['tasks'].items():
-        for k in per[sc[0]]:
-            lines.append(f'| {task} | {k} | ' + ' | '.join(f'{per[s][k]:.3f}' if 'psnr' not in k else f'{per[s][k]:.2f}' for s in sc) + ' |')
-    return '\n'.join(lines)
-
-# %% ../nbs/16_puma.ipynb #0b5351be
-RECIPE_SETTINGS = {
-    'full': dict(steps=450, batch_size=8, lr=1e-3, eval_captions=40, eval_vqa=40, eval_edits=12, eval_per_category=4, sample_steps=15),
-    'quick': dict(steps=2, batch_size=2, lr=1e-3, eval_captions=2, eval_vqa=2, eval_edits=1, eval_per_category=1, sample_steps=2),
-}
-RECIPE_TASKS = {'captioning': 0.3, 'vqa': 0.2, 'text_to_image': 0.3, 'editing': 0.2}
-RECIPE_TRAIN = {'dreamllm-toy': (('llm', 'adapter', 'queries', 'projector'), 0.1), 'puma-toy': (PUMA_SIDE, 0.02)}
-
-def _recipe_model(name: str, quick: bool, cache_dir, seed: int, progress: bool):
-    from unified_mllm.quickstart import _load_toy_encoder, _pretrained_decoder, QUICKSTART_STEPS, QUICK_STEPS
-    torch.manual_seed(seed)
-    model = UnifiedMLLM.from_preset(name)
-    if name == 'puma-toy': load_puma_parts(model, quick=quick, cache_dir=cache_dir, seed=seed)
-    else:
-        _load_toy_encoder(model, cache_dir, quick, seed)
-        _pretrained_decoder(model, QUICK_STEPS if quick else QUICKSTART_STEPS, seed, cache_dir, use_cache=not quick, progress=progress)
-    return model
-
-def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True, **overrides) -> dict:
-    """DreamLLM-toy and PUMA-toy on the same data and budget: writes `recipes.json` (one entry per recipe with the quickstart's
-    metric keys, `params` and `train_seconds`) and `recipes.png`. `overrides` change `RECIPE_SETTINGS`."""
-    import matplotlib; import matplotlib.pyplot as plt
-    from unified_mllm.quickstart import evaluate
-    unknown = set(overrides) - set(RECIPE_SETTINGS['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(RECIPE_SETTINGS["full"])}')
-    st = {**RECIPE_SETTINGS['quick' if quick else 'full'], **overrides}
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    t_all, entries = time.time(), {}
-    for name, (groups, image_weight) in RECIPE_TRAIN.items():
-        model = _recipe_model(name, quick, cache_dir, seed, progress)
-        stage = Stage('joint', groups, RECIPE_TASKS, st['steps'], lr=st['lr'], lm_weight=1.0, image_weight=image_weight,
-                      batch_size=st['batch_size'])
-        tr = Trainer(model, [stage], out / name / 'train', seed=seed, progress=progress, keep_checkpoints=1).train()
-        t0 = time.time()
-        metrics, _ = evaluate(model, st['eval_captions'], st['eval_vqa'], st['eval_edits'], st['eval_per_category'],
-                              seed=seed, sample_steps=st['sample_steps'])
-        h = tr.history; k = max(1, min(20, len(h) // 5))
-        entries[name] = {**metrics, 'params': sum(p.numel() for p in model.parameters()),
-                         'trained_params': sum(p.numel() for n, p in model.named_parameters() if group_of(n) in groups),
-                         'train_seconds': round(tr.wall['total'], 1), 'eval_seconds': round(time.time() - t0, 1),
-                         'image_weight': image_weight,
-                         'lm_loss': [round(float(np.mean([r['lm_loss'] for r in h[:k]])), 4), round(float(np.mean([r['lm_loss'] for r in h[-k:]])), 4)]}
-    result = {'recipes': entries, 'tasks': RECIPE_TASKS, 'settings': st, 'quick': quick, 'seed': seed,
-              'wall_seconds': round(time.time() - t_all, 1), 'torch_threads': torch.get_num_threads()}
-    with plt.ioff():
-        fig = recipes_figure(result)
-        _atomic_write(out / 'recipes.png', lambda p: fig.savefig(p, dpi=110, format='png')); plt.close(fig)
-    _atomic_write(out / 'recipes.json', lambda p: p.write_text(json.dumps(result, indent=1)))
-    return result
-
-def recipes_figure(result: dict):
-    "Bars: understanding and creation scores per recipe; parameters and training time beside them."
-    import matplotlib.pyplot as plt
-    names = list(result['recipes'])
-    keys = ['caption_accuracy', 'vqa_accuracy', 'edit_accuracy', 'shapes_eval']
-    val = lambda e, k: e[k]['overall'] if k == 'shapes_eval' else e[k]
-    fig, axs = plt.subplots(1, 3, figsize=(11, 2.9), gridspec_kw={'width_ratios': [3, 1, 1]})
-    x = np.arange(len(keys))
-    for i, n in enumerate(names):
-        axs[0].bar(x + (i - 0.5) * 0.38, [val(result['recipes'][n], k) for k in keys], 0.38, label=n)
-    axs[0].set_xticks(x); axs[0].set_xticklabels(keys, fontsize=8); axs[0].set_ylim(0, 1); axs[0].legend(fontsize=8)
-    axs[0].set_title(f"same data, {result['settings']['steps']} steps x batch {result['settings']['batch_size']}", fontsize=9)
-    axs[1].bar(names, [result['recipes'][n]['params'] / 1e6 for n in names], color=['C0', 'C1']); axs[1].set_title('parameters (M)', fontsize=9)
-    axs[2].bar(names, [result['recipes'][n]['train_seconds'] for n in names], color=['C0', 'C1']); axs[2].set_title('training time (s)', fontsize=9)
-    for ax in axs[1:]: ax.tick_params(axis='x', labelsize=7)
-    fig.tight_layout()
-    return fig

@@ -4,21 +4,22 @@
 
 # %% ../nbs/13_quickstart.ipynb #8d090a4e
 from __future__ import annotations
-import json, os, time, math, hashlib, shutil, tempfile
+import json, os, time, math
 from pathlib import Path
 import numpy as np
 import torch
-from safetensors.torch import save_file, load_file
 from .data import ShapesWorld, parse_caption, shapes_eval_prompts, EVAL_CATEGORIES
 from .documents import Text, Img, show_documents
 from .processor import image_to_pixels
 from .model import UnifiedMLLM
-from .train import Trainer, dreamllm_stages, pretrain_decoder
+from .train import Trainer, dreamllm_stages, pretrained_decoder
+from .encoder import get_toy_encoder
+from .evaluate import evaluate
 from .generate import caption, answer, text_to_image, edit, interleaved, made_images, generated_text
 from . import eval as ev
 
 # %% auto #0
-__all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'evaluate', 'samples_figure', 'run_quickstart']
+__all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'samples_figure', 'run_quickstart']
 
 # %% ../nbs/13_quickstart.ipynb #1703864a
 QUICKSTART_STEPS = {'decoder': 300, 'decoder_batch': 32, 'decoder_images': 4000, 'I-creation': 30, 'I-comprehension': 60,
@@ -27,32 +28,6 @@ QUICKSTART_STEPS = {'decoder': 300, 'decoder_batch': 32, 'decoder_images': 4000,
 QUICK_STEPS = {'decoder': 4, 'decoder_batch': 4, 'decoder_images': 16, 'I-creation': 1, 'I-comprehension': 1, 'II-pretraining': 2,
                'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
                'sample_steps': 2}
-
-# %% ../nbs/13_quickstart.ipynb #74440e4a
-def evaluate(model, n_captions: int = 60, n_vqa: int = 60, n_edits: int = 24, n_per_category: int = 8,
-             seed: int = 0, sample_steps: int = 20, judge=None, plan: bool = False) -> dict:
-    "Caption, VQA, edit accuracy and ShapesEval of `model` on held-out ShapesWorld (world seed `seed + 10_000`); `plan`: edits and text-to-image write their plan first."
-    world = ShapesWorld(model.config.image_size, seed + 10_000)
-    out, examples = {}, {}
-    docs = [world.document('captioning', i)[0] for i in range(n_captions)]
-    gens = [caption(model, d[0].image, d[1].text) for d in docs]
-    out['caption_accuracy'] = ev.caption_accuracy([generated_text(g) for g in gens], [d[0].objects for d in docs])
-    examples['captions'] = gens[:6]
-    vq = [world.document('vqa', i) for i in range(n_vqa)]
-    ans = [answer(model, d[0].image, d[1].text) for d, _ in vq]
-    out['vqa_accuracy'] = ev.vqa_accuracy([generated_text(a) for a in ans], [m['answer'] for _, m in vq])
-    examples['vqa'] = ans[:4]
-    judge = judge or ev.get_judge(size=model.config.image_size)
-    ed = [world.document('editing', i) for i in range(n_edits)]
-    edits = edit(model, [d[0].image for d, _ in ed], [d[1].text for d, _ in ed], num_inference_steps=sample_steps, seed=seed, plan=plan)
-    examples['edits'] = edits[:4]
-    prompts = shapes_eval_prompts(n_per_category, seed + 10_000)
-    t2i = text_to_image(model, [p['prompt'] for p in prompts], num_inference_steps=sample_steps, seed=seed, plan=plan)
-    examples['t2i'] = (prompts, t2i)
-    out['edit_accuracy'] = float(ev.edit_accuracy(judge, [made_images(e)[0] for e in edits], [d[2].objects for d, _ in ed]))
-    se = ev.shapes_eval(judge, [made_images(d)[0] for d in t2i], prompts)
-    out['shapes_eval'] = {k: se.get(k) for k in list(EVAL_CATEGORIES) + ['overall']}
-    return out, examples
 
 # %% ../nbs/13_quickstart.ipynb #4f7bfa06
 def samples_figure(model, examples: dict, seed: int = 0, sample_steps: int = 20):
@@ -89,46 +64,6 @@ def samples_figure(model, examples: dict, seed: int = 0, sample_steps: int = 20)
     return fig, story
 
 # %% ../nbs/13_quickstart.ipynb #b40d3e2e
-def _load_toy_encoder(model, cache_dir=None, quick: bool = False, seed: int = 0) -> str:
-    "Load the Encoder chapter's pretrained toy CLIP tower (cached by `get_toy_encoder`) into `model.vision`; return what was used."
-    from unified_mllm.encoder import get_toy_encoder
-    enc = get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=False)
-    if enc.config.feature_layer != model.config.vision['feature_layer']:
-        raise ValueError(f'the toy encoder reads layer {enc.config.feature_layer}, config.vision.feature_layer is '
-                         f"{model.config.vision['feature_layer']}; make them equal")
-    model.vision.load_state_dict(enc.state_dict(), strict=True)   # both are unified_mllm.encoder.VisionEncoder: every tensor
-    model.vision.requires_grad_(False)
-    return f"unified_mllm.encoder.get_toy_encoder(quick={quick})"
-
-def _decoder_cache_key(model, S: dict, seed: int) -> str:
-    "A hash of everything the pretrained decoder depends on: decoder config, head size, vision weights and feature layer, budget, seed."
-    h = hashlib.sha1(json.dumps({'decoder': model.config.decoder, 'k': model.config.head['n_queries'], 'seed': seed,
-                                 'layer': model.config.vision['feature_layer'],
-                                 'budget': [S['decoder'], S['decoder_batch'], S['decoder_images']], 'v': 1}, sort_keys=True).encode())
-    for k, v in sorted(model.vision.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().numpy().tobytes())
-    return h.hexdigest()[:12]
-
-def _pretrained_decoder(model, S: dict, seed: int = 0, cache_dir=None, use_cache: bool = True, progress: bool = True) -> dict:
-    """Pretrain the decoder (`pretrain_decoder`) or, like the toy encoder, load it from the cache when the same decoder was
-    already trained on the same vision tower with the same budget. Returns {'source', 'loss'}."""
-    from unified_mllm.encoder import default_cache_dir
-    path = default_cache_dir(cache_dir) / f'dreamllm_toy_decoder-{_decoder_cache_key(model, S, seed)}'
-    if use_cache and (path / 'decoder.safetensors').is_file():
-        model.decoder.load_state_dict(load_file(str(path / 'decoder.safetensors')), strict=True)
-        model.decoder.requires_grad_(False); model.decoder.eval()
-        return {'source': f'cache ({path})', **json.loads((path / 'log.json').read_text())}
-    losses = pretrain_decoder(model, steps=S['decoder'], batch_size=S['decoder_batch'], n_images=S['decoder_images'],
-                              seed=seed, progress=progress)
-    log = {'loss': [round(float(np.mean(losses[:5])), 4), round(float(np.mean(losses[-5:])), 4)]}
-    if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.tmp-'))
-        save_file({k: v.contiguous() for k, v in model.decoder.state_dict().items()}, str(tmp / 'decoder.safetensors'))
-        (tmp / 'log.json').write_text(json.dumps(log))
-        try: os.replace(tmp, path)
-        except OSError: shutil.rmtree(tmp, ignore_errors=True)   # another run cached it meanwhile
-    return {'source': 'trained now', **log}
-
 def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
                    steps: dict | None = None) -> dict:
     "Train the toy DreamLLM from scratch through all stages, evaluate, write `metrics.json` and `samples.png`; return the metrics."
@@ -138,9 +73,12 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     t_all, c_all = time.time(), time.process_time(); wall = {}
     torch.manual_seed(seed)
     model = UnifiedMLLM.from_preset('dreamllm-toy')
-    t0 = time.time(); encoder = _load_toy_encoder(model, cache_dir, quick, seed); wall['encoder'] = time.time() - t0
     t0 = time.time()
-    dec = _pretrained_decoder(model, S, seed, cache_dir, use_cache=not quick, progress=progress)
+    model.load_vision(get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=False)); encoder = f'unified_mllm.encoder.get_toy_encoder(quick={quick})'
+    wall['encoder'] = time.time() - t0
+    t0 = time.time()
+    dec = pretrained_decoder(model, S['decoder'], S['decoder_batch'], S['decoder_images'], seed, cache_dir, use_cache=not quick,
+                             progress=progress)
     wall['decoder'] = time.time() - t0
     if S['feature_scale_images']:   # optional per-channel scale of the feature regression (Model chapter); off by default, see below
         world = ShapesWorld(model.config.image_size, seed)

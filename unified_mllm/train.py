@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_train.ipynb #2d6a3cc7
 from __future__ import annotations
-import contextlib, json, math, os, shutil, tempfile, time
+import contextlib, hashlib, json, math, os, shutil, tempfile, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -15,21 +15,37 @@ from transformers import get_cosine_schedule_with_warmup, get_constant_schedule_
 from tqdm.auto import tqdm
 from .data import ShapesWorld, TASKS, rng_for
 from .processor import documents_from_rows
+from .config import HEADS
 
 # %% auto #0
-__all__ = ['PARAM_GROUPS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'group_of', 'Stage', 'dreamllm_stages', 'stage_documents',
-           'optimizer_to_safetensors', 'optimizer_from_safetensors', 'save_checkpoint', 'latest_checkpoint',
-           'share_weight', 'shard', 'length_groups', 'Trainer', 'decoder_training_data', 'pretrain_decoder']
+__all__ = ['PARAM_GROUPS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'param_groups', 'group_of', 'trains', 'Stage',
+           'dreamllm_stages', 'stage_documents', 'optimizer_to_safetensors', 'optimizer_from_safetensors',
+           'save_checkpoint', 'latest_checkpoint', 'share_weight', 'shard', 'length_groups', 'Trainer',
+           'decoder_training_data', 'pretrain_decoder', 'pretrained_decoder']
 
 # %% ../nbs/12_train.ipynb #d84650f0
-PARAM_GROUPS = {'queries': ('head.queries',), 'projector': ('head.projector',), 'head': ('head.',),
-                'adapter': ('adapter.',), 'llm': ('llm.',), 'vision': ('vision.',), 'decoder': ('decoder.',)}
+PARAM_GROUPS = {'vision': 'vision', 'adapter': 'adapter', 'llm': 'llm', 'decoder': 'decoder', 'head': 'head',
+                'layer_context': 'layer_context'}    # the model's parts: group name -> parameter-name prefix
 
-def group_of(name: str) -> str:
-    "The parameter group of a parameter name (first match in `PARAM_GROUPS` order, `head` last among head parts)."
-    for g in ('queries', 'projector', 'adapter', 'llm', 'vision', 'decoder', 'head'):
-        if any(name.startswith(p) for p in PARAM_GROUPS[g]): return g
-    return 'other'
+def param_groups(model=None) -> dict:
+    """Group name -> parameter-name prefix: the model's parts plus the groups its head declares (`ImageHead.param_groups`,
+    e.g. DreamLLM's `queries` and `projector`); without a model, the groups of every registered head."""
+    heads = [type(model.head)] if model is not None else [HEADS[k] for k in HEADS.known()]
+    out = dict(PARAM_GROUPS)
+    for h in heads: out.update({g: f'head.{p}' for g, p in h.param_groups.items()})
+    return out
+
+def _under(name: str, prefix: str) -> bool: return name == prefix or name.startswith(prefix + '.')
+
+def group_of(name: str, groups: dict | None = None) -> str:
+    "The most specific parameter group of a parameter name (`head.queries.x` is in `queries`, not `head`), or 'other'."
+    groups = groups or param_groups()
+    hits = [(len(p), g) for g, p in groups.items() if _under(name, p)]
+    return max(hits)[1] if hits else 'other'
+
+def trains(name: str, train: tuple, groups: dict) -> bool:
+    "Whether a stage that trains the groups `train` trains parameter `name` (it does if any named group contains it)."
+    return any(_under(name, groups[g]) for g in train if g in groups)
 
 SCHEDULES = ('cosine', 'constant')
 
@@ -37,7 +53,7 @@ SCHEDULES = ('cosine', 'constant')
 class Stage:
     "One training stage: what trains, on what data, for how long, how fast."
     name: str
-    train: tuple                      # parameter groups (PARAM_GROUPS) that train; everything else is frozen
+    train: tuple                      # parameter groups (`param_groups`) that train; everything else is frozen
     tasks: object                     # {ShapesWorld task: proportion} or a datasets.Dataset with the document columns
     steps: int
     lr: float = 1e-3
@@ -50,8 +66,9 @@ class Stage:
 
     def __post_init__(self):
         self.train = tuple(self.train)
-        bad = [g for g in self.train if g not in PARAM_GROUPS]
-        if bad: raise ValueError(f'Stage {self.name!r}: unknown parameter groups {bad}; use some of {list(PARAM_GROUPS)}')
+        known = param_groups()
+        bad = [g for g in self.train if g not in known]
+        if bad: raise ValueError(f'Stage {self.name!r}: unknown parameter groups {bad}; use some of {list(known)}')
         if not self.train: raise ValueError(f'Stage {self.name!r}: train names no parameter group; a stage must train something')
         if isinstance(self.tasks, dict):
             unknown = [t for t in self.tasks if t not in TASKS]
@@ -62,6 +79,12 @@ class Stage:
             raise TypeError(f'Stage {self.name!r}: tasks must be a {{task: proportion}} dict or a datasets.Dataset with the '
                             f'columns of unified_mllm.documents.DOCUMENT_FEATURES')
         if not isinstance(self.steps, int) or self.steps < 1: raise ValueError(f'Stage {self.name!r}: steps must be a positive int, got {self.steps!r}')
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f'Stage {self.name!r}: batch_size must be a positive int, got {self.batch_size!r}')
+        for k in ('lr', 'lm_weight', 'image_weight', 'warmup', 'weight_decay'):
+            v = getattr(self, k)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or (k == 'lr' and v == 0) or (k == 'warmup' and v >= 1):
+                raise ValueError(f'Stage {self.name!r}: {k}={v!r} must be a number ' + ('> 0' if k == 'lr' else 'in [0, 1)' if k == 'warmup' else '>= 0'))
         if self.schedule not in SCHEDULES: raise ValueError(f'Stage {self.name!r}: schedule must be one of {SCHEDULES}')
 
     def describe(self) -> dict:
@@ -199,6 +222,9 @@ class Trainer:
         names = [s.name for s in stages]
         if len(set(names)) != len(names): raise ValueError(f'stage names must be unique, got {names}')
         if model.processor is None: raise ValueError('the model has no processor; call model.attach_processor(processor) before training')
+        groups = param_groups(model)
+        bad = [(s.name, g) for s in stages for g in s.train if g not in groups]
+        if bad: raise ValueError(f'stages train groups this model does not have: {bad}; its groups are {list(groups)}')
         self.model, self.stages, self.out_dir, self.seed = model, list(stages), Path(out_dir), seed
         self.checkpoint_every, self.bf16, self.progress, self.log_every = checkpoint_every, bf16, progress, log_every
         self.keep = keep_checkpoints
@@ -220,7 +246,8 @@ class Trainer:
         acc, m = self.accelerator, self.model
         if self.wrapped is not None:        # drop the last stage's wrapper and optimizer before wrapping again
             self.wrapped = None; acc.free_memory()
-        for n, p in m.named_parameters(): p.requires_grad_(group_of(n) in stage.train)
+        groups = param_groups(m)
+        for n, p in m.named_parameters(): p.requires_grad_(trains(n, stage.train, groups))
         params = [p for p in m.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay, betas=(0.9, 0.98))
         warm = int(round(stage.warmup * stage.steps))
@@ -366,3 +393,31 @@ def pretrain_decoder(model, steps: int = 600, batch_size: int = 32, lr: float = 
     dec.unet, dec.conditioner = pipe.unet, pipe.conditioner
     dec.requires_grad_(False); dec.eval()
     return log['loss']
+
+def _decoder_cache_key(model, budget: list, seed: int) -> str:
+    "A hash of everything a pretrained decoder depends on: decoder and head config, vision weights and feature layer, budget, seed."
+    h = hashlib.sha1(json.dumps({'decoder': model.config.decoder, 'head': model.config.head, 'seed': seed,
+                                 'layer': model.config.vision['feature_layer'], 'budget': budget, 'v': 2}, sort_keys=True).encode())
+    for k, v in sorted(model.vision.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().numpy().tobytes())
+    return h.hexdigest()[:12]
+
+def pretrained_decoder(model, steps: int = 300, batch_size: int = 32, n_images: int = 4000, seed: int = 0, cache_dir=None,
+                       use_cache: bool = True, progress: bool = True) -> dict:
+    """`pretrain_decoder`, or — like the toy encoder — the decoder loaded from the cache when the same decoder was already
+    trained on the same vision tower with the same budget. Returns {'source', 'loss'} (first and last five steps' mean loss)."""
+    from unified_mllm.encoder import default_cache_dir
+    path = default_cache_dir(cache_dir) / f'decoder-{_decoder_cache_key(model, [steps, batch_size, n_images], seed)}'
+    if use_cache and (path / 'decoder.safetensors').is_file():
+        model.decoder.load_state_dict(load_file(str(path / 'decoder.safetensors')), strict=True)
+        model.decoder.requires_grad_(False); model.decoder.eval()
+        return {'source': f'cache ({path})', **json.loads((path / 'log.json').read_text())}
+    losses = pretrain_decoder(model, steps=steps, batch_size=batch_size, n_images=n_images, seed=seed, progress=progress)
+    log = {'loss': [round(float(np.mean(losses[:5])), 4), round(float(np.mean(losses[-5:])), 4)]}
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.tmp-'))
+        save_file({k: v.contiguous() for k, v in model.decoder.state_dict().items()}, str(tmp / 'decoder.safetensors'))
+        (tmp / 'log.json').write_text(json.dumps(log))
+        try: os.replace(tmp, path)
+        except OSError: shutil.rmtree(tmp, ignore_errors=True)   # another run cached it meanwhile
+    return {'source': 'trained now', **log}
