@@ -126,16 +126,18 @@ def stage_documents(stage: Stage, step: int, seed: int = 0, world: ShapesWorld |
     return documents_from_rows([stage.tasks[int(i)] for i in idx])
 
 # %% ../nbs/12_train.ipynb #365e177d
-def optimizer_to_safetensors(opt) -> tuple[dict, dict]:
-    "Split an optimizer state_dict into flat tensors and a JSON-able rest."
-    sd = opt.state_dict()
+def optimizer_to_safetensors(sd: dict) -> tuple[dict, dict]:
+    """Split an optimizer state_dict into flat tensors and a JSON-able rest; its parameter keys are indices
+    (`opt.state_dict()`) or parameter names (the whole state of a sharded optimizer, gathered)."""
     tensors = {f'{i}.{k}': v.detach().contiguous().cpu() if torch.is_tensor(v) else torch.tensor(v)
                for i, st in sd['state'].items() for k, v in st.items()}
     return tensors, {'param_groups': sd['param_groups'], 'state_keys': {str(i): list(st) for i, st in sd['state'].items()}}
 
-def optimizer_from_safetensors(opt, tensors: dict, meta: dict):
-    state = {int(i): {k: tensors[f'{i}.{k}'] for k in keys} for i, keys in meta['state_keys'].items()}
-    opt.load_state_dict({'state': state, 'param_groups': meta['param_groups']})
+def optimizer_from_safetensors(tensors: dict, meta: dict) -> dict:
+    "The optimizer state_dict that `optimizer_to_safetensors` split."
+    key = lambda i: int(i) if i.isdigit() else i
+    return {'state': {key(i): {k: tensors[f'{i}.{k}'] for k in keys} for i, keys in meta['state_keys'].items()},
+            'param_groups': meta['param_groups']}
 
 def _jsonable(d: dict) -> dict:
     out = {}
@@ -144,10 +146,11 @@ def _jsonable(d: dict) -> dict:
         except TypeError: pass
     return out
 
-def save_checkpoint(path, model, opt=None, sched=None, state: dict | None = None, state_dict: dict | None = None,
-                    rank_rng_states: torch.Tensor | None = None) -> Path:
-    """Write a training checkpoint folder atomically (temp folder, then rename). `state_dict`: the weights to write
-    instead of `model.state_dict()` (gathered from a sharded model); `rank_rng_states`: `[R, n]` torch RNG states of R processes."""
+def save_checkpoint(path, model, optimizer_state: dict | None = None, sched=None, state: dict | None = None,
+                    state_dict: dict | None = None, rank_rng_states: torch.Tensor | None = None) -> Path:
+    """Write a training checkpoint folder atomically (temp folder, then rename). `optimizer_state`: an optimizer's
+    state_dict; `state_dict`: the weights to write instead of `model.state_dict()` (gathered from a sharded model);
+    `rank_rng_states`: `[R, n]` torch RNG states of R processes."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.tmp-'))
     try:
@@ -158,8 +161,8 @@ def save_checkpoint(path, model, opt=None, sched=None, state: dict | None = None
                       metadata={'format': 'pt'})
             if getattr(model, 'processor', None) is not None: model.processor.save_pretrained(tmp / 'model')
         meta = {'trainer': state or {}}
-        if opt is not None:
-            tensors, meta['optimizer'] = optimizer_to_safetensors(opt)
+        if optimizer_state is not None:
+            tensors, meta['optimizer'] = optimizer_to_safetensors(optimizer_state)
             save_file(tensors, str(tmp / 'optimizer.safetensors'))
         if sched is not None: meta['scheduler'] = _jsonable(sched.state_dict())
         rng = {'torch': torch.get_rng_state()}
@@ -209,9 +212,22 @@ def length_groups(lengths: list[int], max_groups: int) -> list[list[int]]:
     return groups[::-1]
 
 # %% ../nbs/12_train.ipynb #c01b4383
-from accelerate import DataLoaderConfiguration, DistributedDataParallelKwargs
+from accelerate import DataLoaderConfiguration, DistributedDataParallelKwargs, FullyShardedDataParallelPlugin, PartialState
 from accelerate.utils import DistributedType
+from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict, set_optimizer_state_dict
 SHARDED = (DistributedType.FSDP, DistributedType.DEEPSPEED)
+
+def _fsdp_on_cpu(acc):
+    """accelerate turns an FSDP launch into FSDP only on accelerators: on the CPU (gloo) it silently falls back to DDP
+    (`MULTI_CPU`). Give such a launch accelerate's FSDP2 path (`fully_shard`), which runs on gloo; FSDP1 does not."""
+    if acc.distributed_type != DistributedType.MULTI_CPU or os.environ.get('ACCELERATE_USE_FSDP', 'false').lower() != 'true': return
+    plugin = FullyShardedDataParallelPlugin()                  # the launch's fsdp_config, from the environment
+    if plugin.fsdp_version != 2:
+        raise ValueError('FSDP1 cannot run on the CPU (torch: "Inconsistent compute device and `device_id`: cpu vs cpu:0"); '
+                         'set fsdp_version: 2 in the accelerate config (see configs/accelerate/fsdp2_cpu_2proc.yaml)')
+    if acc.mixed_precision != 'no': plugin.set_mixed_precision(acc.mixed_precision)
+    for state in (PartialState(), acc.state): state.distributed_type = DistributedType.FSDP   # both: AcceleratorState() re-reads PartialState
+    acc.state.fsdp_plugin = plugin
 
 class Trainer:
     "Run a list of `Stage`s on a `UnifiedMLLM` with accelerate (one process or many); checkpoints and exact resume."
@@ -234,6 +250,7 @@ class Trainer:
         # split_batches: the batch is the global one, so accelerate's scheduler steps once per step, not once per process
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), dataloader_config=DataLoaderConfiguration(split_batches=True),
                                        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+        _fsdp_on_cpu(self.accelerator)
         self.rank, self.n_procs = self.accelerator.process_index, self.accelerator.num_processes
         bad = [(s.name, s.batch_size) for s in self.stages if s.batch_size % self.n_procs]
         if bad: raise ValueError(f'Stage.batch_size is the global batch and must divide by the number of processes ({self.n_procs}); '
@@ -255,7 +272,11 @@ class Trainer:
                  else get_constant_schedule_with_warmup(opt, warm))
         if acc.distributed_type == DistributedType.DEEPSPEED:    # no dataloader goes through prepare: tell DeepSpeed the per-process batch
             acc.state.deepspeed_plugin.deepspeed_config['train_micro_batch_size_per_gpu'] = stage.batch_size // self.n_procs
+        if acc.is_fsdp2:     # accelerate's FSDP2 wrapping asks the model for its embeddings (to shard them as units): the LLM's
+            m.get_input_embeddings, m.get_output_embeddings = m.llm.get_input_embeddings, m.llm.get_output_embeddings
         self.wrapped, opt, sched = acc.prepare(m, opt, sched)
+        if acc.is_fsdp2:     # a process whose share has no image still reduce-scatters the adapter's (zero) gradient, as DDP's find_unused_parameters
+            self.wrapped.set_reduce_scatter_unused_params(True)
         return opt, sched
 
     def _micro(self, docs: list) -> list[dict]:
@@ -301,10 +322,13 @@ class Trainer:
         acc = self.accelerator
         sharded = acc.distributed_type in SHARDED
         sd = acc.get_state_dict(self.wrapped) if sharded else None                 # (a collective under FSDP / DeepSpeed)
+        if acc.distributed_type == DistributedType.FSDP:   # every shard's state, gathered on the main process, keyed by parameter name
+            osd = get_optimizer_state_dict(self.wrapped, opt.optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        else: osd = None if sharded else opt.state_dict()                         # DeepSpeed's sharded optimizer state is not saved
         rngs = acc.gather(torch.get_rng_state().to(acc.device)).cpu().view(self.n_procs, -1) if self.n_procs > 1 else None
         path = self.out_dir / 'checkpoints' / f'step-{gstep:06d}'
         if acc.is_main_process:
-            save_checkpoint(path, self.model, None if sharded else opt, sched,        # sharded optimizer state is not saved
+            save_checkpoint(path, self.model, osd, sched,
                             {'global_step': gstep, 'stage': si, 'stage_name': self.stages[si].name, 'step': step,
                              'seed': self.seed, 'history': self.history, 'wall': self.wall},
                             state_dict=sd, rank_rng_states=rngs)
@@ -343,7 +367,11 @@ class Trainer:
             first = start_step if si == start_stage else 0
             if ck is not None and si == start_stage:
                 meta = json.loads((ck / 'trainer_state.json').read_text())
-                if 'optimizer' in meta: optimizer_from_safetensors(opt, load_file(str(ck / 'optimizer.safetensors')), meta['optimizer'])
+                if 'optimizer' in meta:
+                    osd = optimizer_from_safetensors(load_file(str(ck / 'optimizer.safetensors')), meta['optimizer'])
+                    if acc.distributed_type == DistributedType.FSDP:      # every process keeps its shard of the whole state
+                        set_optimizer_state_dict(self.wrapped, opt.optimizer, osd, options=StateDictOptions(full_state_dict=True))
+                    else: opt.load_state_dict(osd)
                 sched.load_state_dict({**sched.state_dict(), **meta['scheduler']})
             t0 = time.time() - self.wall.get(stage.name, 0.0)
             bar = tqdm(range(first, stage.steps), desc=stage.name, disable=not (self.progress and acc.is_main_process), leave=True)
