@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_config.ipynb #21b09622
 from __future__ import annotations
-import copy, math
+import copy
 import torch
 from transformers import PretrainedConfig, CLIPVisionConfig, AutoConfig
 from .processor import recipe_layouts, ImageLayout, pyramid_slots
@@ -181,7 +181,7 @@ class UnifiedConfig(PretrainedConfig):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(f'UnifiedConfig.{name} must be a dict, got {type(getattr(self, name)).__name__}')
         self._check_fields()
-        v, a, l, h, d = self.vision, self.adapter, self.llm, self.head, self.decoder
+        v, a, l, d = self.vision, self.adapter, self.llm, self.decoder
         if v['image_size'] % v['patch_size']:
             raise ValueError(f"UnifiedConfig.vision.image_size={v['image_size']} is not a multiple of patch_size="
                              f"{v['patch_size']}; pick sizes whose ratio is the patch-grid side")

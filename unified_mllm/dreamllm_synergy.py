@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_dreamllm_synergy.ipynb #130f4322
 from __future__ import annotations
-import json, os, time, copy
+import json, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,6 +12,7 @@ from .model import UnifiedMLLM
 from .train import Trainer, Stage, ALL_LLM_SIDE
 from .quickstart import QUICKSTART_STEPS, QUICK_STEPS
 from .evaluate import evaluate
+from .files import atomic_write, save_figure
 from .encoder import get_toy_encoder
 from .train import pretrained_decoder
 
@@ -68,9 +69,9 @@ def reproduce_dreamllm_synergy(out_dir, quick: bool = False, seed: int = 0, cach
     results_meta = {'budget': S, 'mixes': SYNERGY_MIXES, 'encoder': encoder, 'decoder_seconds': round(t_dec, 2),
                     'total_seconds': round(time.time() - t_all, 2), 'quick': quick}
     doc = {**results, 'meta': results_meta}
-    tmp = out / '.dreamllm_synergy.json.tmp'; tmp.write_text(json.dumps(doc, indent=2)); os.replace(tmp, out / 'dreamllm_synergy.json')
+    atomic_write(out / 'dreamllm_synergy.json', lambda p: p.write_text(json.dumps(doc, indent=2)))
     fig = synergy_chart(results)
-    fig.savefig(out / 'dreamllm_synergy.png', dpi=110); plt.close(fig)
+    save_figure(fig, out / 'dreamllm_synergy.png'); plt.close(fig)
     return doc
 
 def synergy_chart(results: dict):

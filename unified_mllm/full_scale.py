@@ -4,15 +4,15 @@
 
 # %% ../nbs/15_full_scale.ipynb #1c2c38b2
 from __future__ import annotations
-import argparse, functools, json, math, os, sys, time
+import argparse, functools, json, time
 from pathlib import Path
 import torch, torch.nn as nn
 from accelerate import init_empty_weights
 
 # %% auto #0
-__all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_STAGES', 'STRATEGIES', 'DataParallelTrainer',
-           'build_component', 'component_parameters', 'human', 'format_table', 'preset_parts', 'parameter_table',
-           'part_kind', 'check_part_folder', 'grow_vocabulary', 'from_local_folders', 'saved_activation_bytes',
+__all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_STAGES', 'STRATEGIES', 'build_component',
+           'component_parameters', 'human', 'format_table', 'preset_parts', 'parameter_table', 'part_kind',
+           'check_part_folder', 'grow_vocabulary', 'from_local_folders', 'saved_activation_bytes',
            'llm_layer_activation_bytes', 'unet_activation_bytes', 'plan_memory', 'memory_table', 'llm_processor',
            'train_main']
 
@@ -411,8 +411,7 @@ def memory_table(plans: list[dict], gpu_gb: float = 80.0) -> str:
     return format_table(rows, title=f"{plans[0]['preset']}: GB per GPU (fits = under 90% of {gpu_gb:g} GB)")
 
 # %% ../nbs/15_full_scale.ipynb #a5d0c5e0
-from .train import Trainer, Stage, dreamllm_stages, shard
-DataParallelTrainer = Trainer      # the Trainer is data-parallel itself; the old name is kept for old imports
+from .train import Trainer, dreamllm_stages
 
 # %% ../nbs/15_full_scale.ipynb #041616f3
 def llm_processor(folder, recipe: str = 'dreamllm', scale: str = 'full', vocab_size: int | None = None, config=None,
@@ -445,6 +444,7 @@ def llm_processor(folder, recipe: str = 'dreamllm', scale: str = 'full', vocab_s
 def train_main(argv: list | None = None):
     "Command-line entry point for `accelerate launch -m unified_mllm.full_scale ...` (see `--help`)."
     from safetensors.torch import save_file, load_file
+    from unified_mllm.files import atomic_write
     from unified_mllm.config import UnifiedConfig
     from unified_mllm.model import UnifiedMLLM
     from unified_mllm.processor import UnifiedProcessor
@@ -493,10 +493,11 @@ def train_main(argv: list | None = None):
     tr.train(resume=a.resume)
     if a.report:
         out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-        (out / f'rank-{tr.rank}.json').write_text(json.dumps({'rank': tr.rank, 'world': tr.n_procs, 'history': tr.history,
-                                                              'shares': tr.shares, 'wrapped': type(tr.wrapped).__name__,
-                                                              'seconds': time.time() - t0}))
-        save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(out / f'rank-{tr.rank}.safetensors'))
+        report = {'rank': tr.rank, 'world': tr.n_procs, 'history': tr.history, 'shares': tr.shares,
+                  'wrapped': type(tr.wrapped).__name__, 'seconds': time.time() - t0}
+        atomic_write(out / f'rank-{tr.rank}.json', lambda p: p.write_text(json.dumps(report)))
+        weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        atomic_write(out / f'rank-{tr.rank}.safetensors', lambda p: save_file(weights, str(p)))
     return tr
 
 if __name__ == '__main__' and '__file__' in globals(): train_main()

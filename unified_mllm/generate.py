@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch, torch.nn.functional as F
 from transformers import DynamicCache
 from .documents import Text, Img, show_documents
-from .processor import pixels_to_image, image_to_pixels
+from .processor import pixels_to_image
 
 # %% auto #0
 __all__ = ['GenerationContext', 'text_mask', 'generate', 'caption', 'answer', 'text_to_image', 'edit', 'interleaved',

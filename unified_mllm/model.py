@@ -4,7 +4,6 @@
 
 # %% ../nbs/10_model.ipynb #b209520c
 from __future__ import annotations
-import json, os, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -17,6 +16,7 @@ from .decoder import (FeatureConditioner, FeatureDecoderPipeline, load_vae, unet
                                   diffusion_target, min_snr_weights, pool_to_tokens)
 from .config import UnifiedConfig, HEADS, LAYER_CONTEXTS, REQUIRED
 from .processor import UnifiedProcessor, SPECIAL_TOKENS
+from .files import atomic_write
 from .multigranular import pyramid, flatten_scales
 from .encoder import VisionEncoder, VisionEncoderConfig, CLIP_MEAN, CLIP_STD
 
@@ -503,21 +503,14 @@ WEIGHTS_NAME = 'model.safetensors'
 
 @patch
 def save_pretrained(self: UnifiedMLLM, save_directory, **kwargs) -> Path:
-    "Write config, weights (safetensors) and processor to `save_directory` atomically (temp folder, then rename)."
-    d = Path(save_directory); d.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=d.parent, prefix=f'.{d.name}.tmp-'))
-    try:
+    "Write config, weights (safetensors) and processor to `save_directory` atomically (`unified_mllm.files.atomic_write`)."
+    def write(tmp):
+        tmp.mkdir()
         self.config.save_pretrained(tmp)
         sd = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
         save_file(sd, str(tmp / WEIGHTS_NAME), metadata={'format': 'pt'})
         if self.processor is not None: self.processor.save_pretrained(tmp)
-        old = None
-        if d.exists(): old = d.with_name(f'.{d.name}.old-{os.getpid()}'); os.replace(d, old)
-        os.replace(tmp, d)
-        if old is not None: shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-    return d
+    return atomic_write(save_directory, write)
 
 @patch(cls_method=True)
 def from_pretrained(cls: UnifiedMLLM, directory, **kwargs) -> 'UnifiedMLLM':

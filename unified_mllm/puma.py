@@ -4,16 +4,13 @@
 
 # %% ../nbs/16_puma.ipynb #3c2804de
 from __future__ import annotations
-import json, math, time
-from pathlib import Path
-import numpy as np
+import time
 import torch, torch.nn as nn, torch.nn.functional as F
 from .config import REQUIRED
-from .model import ImageHead, register_head, DiffusionDecoder, UnifiedMLLM
+from .model import ImageHead, register_head, DiffusionDecoder
 from .processor import pyramid_slots
-from .multigranular import scale_sides, scale_slices, multiscale_mse, flatten_scales, pyramid
-from .train import Stage, Trainer, group_of
-from .documents import Text, Img
+from .multigranular import scale_sides, scale_slices, multiscale_mse
+from .train import Stage
 from .processor import pixels_to_image
 
 # %% auto #0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_puma_tasks.ipynb #05ae7b1c
 from __future__ import annotations
-import json, math, time
+import json, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,8 +12,7 @@ from .model import UnifiedMLLM
 from .puma import generate_features, decode_scales, load_puma_parts, puma_stages
 from .train import Trainer
 from .documents import Text, Img
-from .processor import pixels_to_image
-from .puma_granularity import _atomic_write  # temp file, then rename
+from .files import atomic_write, save_figure
 
 # %% auto #0
 __all__ = ['TASK_SETTINGS', 'masked_psnr', 'edit_verdicts', 'evaluate_tasks', 'tasks_figure', 'task_metrics_figure',
@@ -151,7 +150,7 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
     per-scale decoders, then score text-to-image, editing, colorization and inpainting at every scale. Writes
     `puma_tasks.json`, `puma_tasks.png` (examples), `puma_tasks_metrics.png` and the trained model (`model/`). `overrides`
     change `TASK_SETTINGS`."""
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     from unified_mllm.eval import get_judge
     t_all = time.time()
     unknown = set(overrides) - set(TASK_SETTINGS['full'])
@@ -183,12 +182,12 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
     t0 = time.time()
     with plt.ioff():
         f1 = tasks_figure(shown); f2 = task_metrics_figure(result)
-        _atomic_write(out / 'puma_tasks.png', lambda p: f1.savefig(p, dpi=110, format='png'))
-        _atomic_write(out / 'puma_tasks_metrics.png', lambda p: f2.savefig(p, dpi=110, format='png'))
+        save_figure(f1, out / 'puma_tasks.png')
+        save_figure(f2, out / 'puma_tasks_metrics.png')
         plt.close(f1); plt.close(f2)
     wall['figures'] = time.time() - t0
     result['wall_seconds'] = {k: round(v, 1) for k, v in {**wall, 'total': time.time() - t_all}.items()}
-    _atomic_write(out / 'puma_tasks.json', lambda p: p.write_text(json.dumps(result, indent=1)))
+    atomic_write(out / 'puma_tasks.json', lambda p: p.write_text(json.dumps(result, indent=1)))
     if progress: print(tasks_table(result))
     return result
 

@@ -4,19 +4,18 @@
 
 # %% ../nbs/13_quickstart.ipynb #8d090a4e
 from __future__ import annotations
-import json, os, time, math
+import json, time
 from pathlib import Path
-import numpy as np
 import torch
-from .data import ShapesWorld, parse_caption, shapes_eval_prompts, EVAL_CATEGORIES
-from .documents import Text, Img, show_documents
+from .data import ShapesWorld
+from .documents import Text, Img
 from .processor import image_to_pixels
 from .model import UnifiedMLLM
 from .train import Trainer, dreamllm_stages, pretrained_decoder
 from .encoder import get_toy_encoder
 from .evaluate import evaluate
-from .generate import caption, answer, text_to_image, edit, interleaved, made_images, generated_text
-from . import eval as ev
+from .files import atomic_write, save_figure
+from .generate import interleaved, made_images, generated_text
 
 # %% auto #0
 __all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'samples_figure', 'run_quickstart']
@@ -67,7 +66,7 @@ def samples_figure(model, examples: dict, seed: int = 0, sample_steps: int = 20)
 def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
                    steps: dict | None = None) -> dict:
     "Train the toy DreamLLM from scratch through all stages, evaluate, write `metrics.json` and `samples.png`; return the metrics."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     S = {**(QUICK_STEPS if quick else QUICKSTART_STEPS), **(steps or {})}
     t_all, c_all = time.time(), time.process_time(); wall = {}
@@ -96,7 +95,7 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     wall['eval'] = time.time() - t0
     t0 = time.time()
     fig, story = samples_figure(model, examples, seed, S['sample_steps'])
-    fig.savefig(out / 'samples.png', dpi=110); plt.close(fig)
+    save_figure(fig, out / 'samples.png'); plt.close(fig)
     wall['samples'] = time.time() - t0
     wall = {k: round(v, 2) for k, v in wall.items()}
     wall['total'] = round(time.time() - t_all, 2)
@@ -105,6 +104,6 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
                    final_losses={h['stage']: {'lm': round(h['lm_loss'], 4), 'image': h['image_loss']} for h in tr.history},
                    story=[s.text if isinstance(s, Text) else '<image>' for s in story],
                    cpu_threads=torch.get_num_threads())
-    tmp = out / '.metrics.json.tmp'; tmp.write_text(json.dumps(metrics, indent=2)); os.replace(tmp, out / 'metrics.json')
-    (out / 'train' / 'history.json').write_text(json.dumps(tr.history))
+    atomic_write(out / 'metrics.json', lambda p: p.write_text(json.dumps(metrics, indent=2)))
+    atomic_write(out / 'train' / 'history.json', lambda p: p.write_text(json.dumps(tr.history)))
     return metrics

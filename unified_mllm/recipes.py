@@ -14,7 +14,7 @@ from .train import Stage, Trainer, group_of, pretrained_decoder
 from .encoder import get_toy_encoder
 from .evaluate import evaluate
 from .quickstart import QUICKSTART_STEPS, QUICK_STEPS
-from .puma_granularity import _atomic_write  # temp file, then rename
+from .files import atomic_write, save_figure
 
 # %% auto #0
 __all__ = ['RECIPE_SETTINGS', 'RECIPE_TASKS', 'RECIPE_TRAIN', 'reproduce_recipes', 'recipes_figure']
@@ -40,7 +40,7 @@ def _recipe_model(name: str, quick: bool, cache_dir, seed: int, progress: bool):
 def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True, **overrides) -> dict:
     """DreamLLM-toy and PUMA-toy on the same data and budget: writes `recipes.json` (one entry per recipe with the quickstart's
     metric keys, `params` and `train_seconds`) and `recipes.png`. `overrides` change `RECIPE_SETTINGS`."""
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     unknown = set(overrides) - set(RECIPE_SETTINGS['full'])
     if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(RECIPE_SETTINGS["full"])}')
     st = {**RECIPE_SETTINGS['quick' if quick else 'full'], **overrides}
@@ -64,8 +64,8 @@ def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=Non
               'wall_seconds': round(time.time() - t_all, 1), 'torch_threads': torch.get_num_threads()}
     with plt.ioff():
         fig = recipes_figure(result)
-        _atomic_write(out / 'recipes.png', lambda p: fig.savefig(p, dpi=110, format='png')); plt.close(fig)
-    _atomic_write(out / 'recipes.json', lambda p: p.write_text(json.dumps(result, indent=1)))
+        save_figure(fig, out / 'recipes.png'); plt.close(fig)
+    atomic_write(out / 'recipes.json', lambda p: p.write_text(json.dumps(result, indent=1)))
     return result
 
 def recipes_figure(result: dict):

@@ -4,8 +4,8 @@
 
 # %% ../nbs/12_train.ipynb #2d6a3cc7
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, shutil, tempfile, time
-from dataclasses import dataclass, field, asdict
+import contextlib, hashlib, json, math, os, shutil, time
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from .data import ShapesWorld, TASKS, rng_for
 from .processor import documents_from_rows
 from .config import HEADS
+from .files import atomic_write
 
 # %% auto #0
 __all__ = ['PARAM_GROUPS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'param_groups', 'group_of', 'trains', 'Stage',
@@ -148,12 +149,11 @@ def _jsonable(d: dict) -> dict:
 
 def save_checkpoint(path, model, optimizer_state: dict | None = None, sched=None, state: dict | None = None,
                     state_dict: dict | None = None, rank_rng_states: torch.Tensor | None = None) -> Path:
-    """Write a training checkpoint folder atomically (temp folder, then rename). `optimizer_state`: an optimizer's
+    """Write a training checkpoint folder atomically (`unified_mllm.files.atomic_write`). `optimizer_state`: an optimizer's
     state_dict; `state_dict`: the weights to write instead of `model.state_dict()` (gathered from a sharded model);
     `rank_rng_states`: `[R, n]` torch RNG states of R processes."""
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.tmp-'))
-    try:
+    def write(tmp):
+        tmp.mkdir()
         if state_dict is None: model.save_pretrained(tmp / 'model')
         else:                                                  # the same folder as save_pretrained, from the gathered weights
             (tmp / 'model').mkdir(); model.config.save_pretrained(tmp / 'model')
@@ -169,11 +169,7 @@ def save_checkpoint(path, model, optimizer_state: dict | None = None, sched=None
         if rank_rng_states is not None: rng.update({f'torch.rank{r}': t.contiguous() for r, t in enumerate(rank_rng_states)})
         save_file(rng, str(tmp / 'rng.safetensors'))
         (tmp / 'trainer_state.json').write_text(json.dumps(meta, indent=1))
-        if path.exists(): shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return atomic_write(path, write)
 
 def latest_checkpoint(out_dir) -> Path | None:
     "The newest complete checkpoint folder under `out_dir/checkpoints` (by global step), or None."
@@ -441,11 +437,9 @@ def pretrained_decoder(model, steps: int = 300, batch_size: int = 32, n_images: 
         return {'source': f'cache ({path})', **json.loads((path / 'log.json').read_text())}
     losses = pretrain_decoder(model, steps=steps, batch_size=batch_size, n_images=n_images, seed=seed, progress=progress)
     log = {'loss': [round(float(np.mean(losses[:5])), 4), round(float(np.mean(losses[-5:])), 4)]}
-    if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.tmp-'))
+    def write(tmp):
+        tmp.mkdir()
         save_file({k: v.contiguous() for k, v in model.decoder.state_dict().items()}, str(tmp / 'decoder.safetensors'))
         (tmp / 'log.json').write_text(json.dumps(log))
-        try: os.replace(tmp, path)
-        except OSError: shutil.rmtree(tmp, ignore_errors=True)   # another run cached it meanwhile
+    if use_cache: atomic_write(path, write, keep_existing=True)   # (another run may have cached it meanwhile)
     return {'source': 'trained now', **log}
