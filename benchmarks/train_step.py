@@ -49,16 +49,20 @@ def batch(cfg, B, L, image, device='cpu'):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--preset', default='dreamllm-toy'); ap.add_argument('--layers', type=int, default=0, help='LLM depth (0: the preset\'s)')
-    ap.add_argument('--batch', type=int, default=4); ap.add_argument('--seq', type=int, default=128)
+    ap.add_argument('--batch', type=int, default=4); ap.add_argument('--seq', type=int, default=256)
     ap.add_argument('--steps', type=int, default=5); ap.add_argument('--image', action='store_true', help='include the image (diffusion) loss')
     ap.add_argument('--precision', default='both', choices=('fp32', 'bf16', 'both'))
-    ap.add_argument('--train', default='adapter,llm,head', help='parameter groups that train')
+    ap.add_argument('--train', default='adapter,llm,head', help='parameter groups that train (unified_mllm.train.param_groups)')
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default); 1 is faster on a crowded machine')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     model, cfg = build(a)
     model.train()
-    for n, p in model.named_parameters(): p.requires_grad_(n.split('.')[0] in a.train.split(','))
+    from unified_mllm.train import param_groups, trains
+    groups = param_groups(model)
+    bad = [g for g in a.train.split(',') if g not in groups]
+    if bad: ap.error(f'--train names unknown groups {bad}; this model has {list(groups)}')
+    for n, p in model.named_parameters(): p.requires_grad_(trains(n, tuple(a.train.split(',')), groups))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-5)
     b = batch(cfg, a.batch, a.seq, a.image)
