@@ -67,3 +67,30 @@ def test_reproduce_recipes_quick(tmp_path):
         for k in ('caption_accuracy', 'vqa_accuracy', 'edit_accuracy', 'shapes_eval', 'params', 'train_seconds'): assert k in e, (name, k)
         assert e['params'] > 0 and e['train_seconds'] >= 0 and 0 <= e['shapes_eval']['overall'] <= 1
     assert (tmp_path / 'recipes.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+def refused(r, *words):
+    "A command refused as argparse does: exit code 2, the message on stderr, no traceback."
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert 'Traceback' not in r.stderr, r.stderr[-2000:]
+    for w in words: assert w in r.stderr, (w, r.stderr)
+
+def test_bad_shapes_arguments_exit_2_with_a_message(tmp_path):
+    refused(run('shapes', '--out', str(tmp_path / 's'), '--seed', '-1'), 'unified-mllm: error:', '--seed must be an int >= 0')
+    refused(run('shapes', '--out', str(tmp_path / 'n'), '--n', '0'), '--n must be at least 1')
+    refused(run('shapes', '--out', str(tmp_path / 'z'), '--size', '30'), 'multiple of 4')
+    refused(run('quickstart', '--out', str(tmp_path / 'q'), '--seed', '-2'), '--seed must be an int >= 0')
+    assert not any(tmp_path.iterdir())   # refused before any output folder was made
+
+def test_unwritable_out_is_refused_before_any_work(tmp_path):
+    (tmp_path / 'file').write_text('x')
+    for cmd in (['shapes'], ['quickstart', '--quick'], ['reproduce', 'puma-tasks', '--quick']):
+        refused(run(*cmd, '--out', '/proc/x'), 'unified-mllm: error: --out /proc/x: cannot create or write this folder')
+        refused(run(*cmd, '--out', str(tmp_path / 'file')), 'is a file, not a folder')
+    refused(run('reproduce', 'puma-tasks'), 'reproduce needs --out')
+
+def test_main_returns_2_for_bad_arguments(tmp_path, capsys):
+    from unified_mllm.cli import main
+    assert main(['shapes', '--out', str(tmp_path), '--seed', '-1']) == 2
+    assert main(['quickstart', '--out', '/proc/x', '--quick']) == 2
+    err = capsys.readouterr().err
+    assert err.count('unified-mllm: error:') == 2 and '--seed' in err and '/proc/x' in err
