@@ -58,3 +58,23 @@ def test_truncation_never_splits_an_image_block(proc):
             assert all(p < len(ids) for p in pos.tolist())
         assert b['made_pixel_values'].shape[0] == b['made_positions'].shape[0]
         assert b['pixel_values'].shape[0] == b['seen_positions'].shape[0]
+
+def test_empty_image_is_refused_naming_its_segment(proc):
+    ok = PIL.Image.new('RGB', (32, 32))
+    for size in ((0, 0), (0, 32), (32, 0)):
+        empty = Img(PIL.Image.new('RGB', size), 'made')
+        with pytest.raises(ValueError, match=f'document 1: segment 2 is a {size[0]}x{size[1]} image'):
+            proc([[Img(ok), Text('x', 'target')], [Img(ok), Text('edit:'), empty]])
+
+def test_document_longer_than_the_model_is_refused():
+    from unified_mllm.config import UnifiedConfig
+    limit = UnifiedConfig.from_preset('dreamllm-toy').llm['max_position_embeddings']
+    p = UnifiedProcessor.for_recipe('dreamllm', model_max_length=limit)
+    long = [Text('a large red square in the top left. ' * 150, 'target')]
+    n = UnifiedProcessor.for_recipe('dreamllm')([long])['input_ids'].shape[1]
+    assert n > limit
+    msg = f'document 0 is {n} tokens but the model takes at most {limit} \\(config.llm.max_position_embeddings\\)'
+    with pytest.raises(ValueError, match=msg): p([long])
+    with pytest.raises(ValueError, match='the model takes at most'): p([long], max_length=n)   # a larger max_length does not lift it
+    assert p([long], truncation=True)['input_ids'].shape[1] == limit
+    with pytest.raises(ValueError, match='model_max_length'): UnifiedProcessor.for_recipe('dreamllm', model_max_length=1)

@@ -4,11 +4,23 @@
 
 # %% ../nbs/04_cli.ipynb #9ff792a8
 from __future__ import annotations
-import argparse, importlib, json, sys, time
+import argparse, importlib, json, sys, tempfile, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['REPRODUCTIONS', 'write_shapes', 'get_reproduction', 'build_parser', 'main']
+__all__ = ['REPRODUCTIONS', 'writable_dir', 'write_shapes', 'get_reproduction', 'build_parser', 'check_args', 'main']
+
+# %% ../nbs/04_cli.ipynb #d2821d40
+def writable_dir(path, arg: str = '--out') -> Path:
+    "`path` as a folder this process can write to, created if missing; else a ValueError naming `arg` and the fix."
+    d = Path(path)
+    if d.exists() and not d.is_dir(): raise ValueError(f'{arg} {path} is a file, not a folder; pass a folder to write into')
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=d).close()
+    except OSError as e:
+        raise ValueError(f'{arg} {path}: cannot create or write this folder ({e.strerror or e}); pass a folder you can write to') from None
+    return d
 
 # %% ../nbs/04_cli.ipynb #ba43fb6a
 def write_shapes(out, n: int = 200, size: int = 32, seed: int = 0, per_task: int = 4) -> dict:
@@ -16,10 +28,9 @@ def write_shapes(out, n: int = 200, size: int = 32, seed: int = 0, per_task: int
     from unified_mllm.data import ShapesWorld, TASKS, build_shapesworld, task_grid
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
-    if n < 1: raise ValueError(f'n must be at least 1 sample per task, got {n}')
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = writable_dir(out)
     t0 = time.time()
-    dd = build_shapesworld(n, size=size, seed=seed)
+    dd = build_shapesworld(n, size=size, seed=seed)   # checks n, size and seed
     build_s = time.time() - t0
     ds_path = out / 'shapesworld'
     if ds_path.exists():
@@ -78,9 +89,28 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--list', action='store_true', help='list the reproductions and exit')
     return p
 
+def check_args(args) -> None:
+    "Raise ValueError naming the argument and its fix when `args` cannot work; cheap (no model, no training), so it runs first."
+    from unified_mllm.data import ShapesWorld, check_seed
+    check_seed(args.seed, '--seed')
+    if args.command == 'shapes':
+        ShapesWorld(args.size, args.seed)                  # checks --size
+        if args.n < 1: raise ValueError(f'--n must be at least 1 sample per task, got {args.n}')
+    if args.command == 'reproduce':
+        if not args.out: raise ValueError('reproduce needs --out DIR: the folder for the JSON and figures')
+        if args.name not in REPRODUCTIONS: get_reproduction(args.name)   # raises, listing the known names
+    writable_dir(args.out)
+
 def main(argv=None) -> int:
-    "Entry point of the `unified-mllm` command."
+    "Entry point of the `unified-mllm` command; arguments that cannot work print `unified-mllm: error: ...` and return 2 before any work."
     args = build_parser().parse_args(argv)
+    if args.command == 'reproduce' and (args.list or not args.name):
+        for k, (_, what) in sorted(REPRODUCTIONS.items()): print(f'{k:22s} {what}')
+        if not REPRODUCTIONS: print('no reproductions in this version yet')
+        return 0
+    try: check_args(args)
+    except (ValueError, TypeError) as e:
+        print(f'unified-mllm: error: {e}', file=sys.stderr); return 2
     if args.command == 'shapes':
         s = write_shapes(args.out, n=args.n, size=args.size, seed=args.seed)
         print(f"built {s['samples_per_task']} samples x {len(s['tasks'])} tasks in {s['build_seconds']}s")
@@ -93,15 +123,7 @@ def main(argv=None) -> int:
         print(f'quickstart: metrics in {Path(args.out) / "metrics.json"}, pictures in {Path(args.out) / "samples.png"}')
         return 0
     if args.command == 'reproduce':
-        if args.list or not args.name:
-            for k, (_, what) in sorted(REPRODUCTIONS.items()): print(f'{k:22s} {what}')
-            if not REPRODUCTIONS: print('no reproductions in this version yet')
-            return 0
-        if not args.out:
-            print('reproduce needs --out DIR: the folder for the JSON and figures', file=sys.stderr); return 2
-        try: fn = get_reproduction(args.name)
-        except ValueError as e:
-            print(e, file=sys.stderr); return 2
+        fn = get_reproduction(args.name)
         t0 = time.time()
         res = fn(args.out, quick=args.quick, seed=args.seed)
         print(json.dumps(res, indent=2, default=str)[:4000])

@@ -15,11 +15,11 @@ from .documents import Text, Img, doc_to_row, row_to_doc, DOCUMENT_FEATURES
 __all__ = ['SHAPES', 'COLORS', 'SIZES', 'POSITIONS', 'NUMBER_WORDS', 'MAX_OBJECTS', 'SUPERSAMPLE', 'OBJECT_TEMPLATES',
            'SCENE_TEMPLATES_1', 'SCENE_TEMPLATES_N', 'RELATIONS', 'EDIT_OPS', 'EVAL_CATEGORIES', 'CAPTION_PROMPTS',
            'VQA_TYPES', 'T2I_STYLES', 'MASK_FILL', 'LABEL_COLORS', 'STORY_PROMPTS', 'TASKS', 'cell_of', 'draw_objects',
-           'stream_id', 'rng_for', 'random_object', 'random_scene', 'join_words', 'describe_object', 'reading_order',
-           'caption', 'parse_caption', 'relation_holds', 'the', 'random_edit', 'eval_prompt', 'shapes_eval_prompts',
-           'task_captioning', 'vqa_question', 'task_vqa', 'task_text_to_image', 'task_editing', 'task_colorization',
-           'task_inpainting', 'task_segmentation_to_image', 'task_story', 'planned', 'ShapesWorld', 'cell_box',
-           'untouched_mask', 'task_grid', 'doc_bytes', 'build_shapesworld']
+           'stream_id', 'check_seed', 'rng_for', 'random_object', 'random_scene', 'join_words', 'describe_object',
+           'reading_order', 'caption', 'parse_caption', 'relation_holds', 'the', 'random_edit', 'eval_prompt',
+           'shapes_eval_prompts', 'task_captioning', 'vqa_question', 'task_vqa', 'task_text_to_image', 'task_editing',
+           'task_colorization', 'task_inpainting', 'task_segmentation_to_image', 'task_story', 'planned', 'ShapesWorld',
+           'cell_box', 'untouched_mask', 'task_grid', 'doc_bytes', 'build_shapesworld']
 
 # %% ../nbs/01_data.ipynb #96ea32f2
 SHAPES = ('square', 'circle', 'triangle', 'diamond')
@@ -72,9 +72,15 @@ def stream_id(name: str) -> int:
     "A stable integer for a string (Python's `hash` changes between runs)."
     return zlib.crc32(name.encode())
 
+def check_seed(seed, name: str = 'seed') -> int:
+    "`seed` as an int; a clear error unless it is an int >= 0 (NumPy's generators take no negative seeds)."
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f'{name} must be an int >= 0 (0, 1, 2...), got {seed!r}')
+    return int(seed)
+
 def rng_for(seed: int, name: str, index: int) -> np.random.Generator:
     "The random generator of sample `index` of stream `name` under `seed`."
-    return np.random.default_rng([int(seed), stream_id(name), int(index)])
+    return np.random.default_rng([check_seed(seed), stream_id(name), check_seed(index, 'index')])
 
 def random_object(rng, taken_cells=(), taken_pairs=(), shape=None, color=None, size=None, position=None) -> dict:
     "Draw one object, honouring fixed attributes and avoiding taken cells and (colour, shape) pairs."
@@ -364,7 +370,7 @@ class ShapesWorld:
     def __init__(self, size: int = 32, seed: int = 0):
         if not isinstance(size, int) or size < 24 or size % 4:
             raise ValueError(f'size must be an int >= 24 and a multiple of 4 (32, 64, 128...), got {size!r}')
-        self.size, self.seed = size, int(seed)
+        self.size, self.seed = size, check_seed(seed)
 
     def __repr__(self): return f'ShapesWorld(size={self.size}, seed={self.seed})'
 
@@ -454,6 +460,8 @@ def doc_bytes(doc) -> bytes:
 def build_shapesworld(n: int = 1000, tasks=None, size: int = 32, seed: int = 0, cache_dir=None,
                       num_proc: int = 1, verbose: bool = False) -> datasets.DatasetDict:
     "`n` samples of every task in `tasks` (default all) as a DatasetDict, cached under `cache_dir` if given."
+    world = ShapesWorld(size, seed)   # checks size and seed before anything is looked up or built
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f'n must be at least 1 sample per task, got {n!r}')
     tasks = list(TASKS) if tasks is None else list(tasks)
     bad = [t for t in tasks if t not in TASKS]
     if bad: raise ValueError(f'unknown tasks {bad}; use names from {list(TASKS)}')
@@ -465,7 +473,6 @@ def build_shapesworld(n: int = 1000, tasks=None, size: int = 32, seed: int = 0, 
             if verbose: print(f'loading cached {path}')
             return datasets.load_from_disk(str(path))
     t0 = time.time()
-    world = ShapesWorld(size, seed)
     dd = datasets.DatasetDict({t: world.dataset(t, n, num_proc=num_proc) for t in tasks})
     if verbose: print(f'built {n * len(tasks):,} samples in {time.time() - t0:.1f}s')
     if path is not None:

@@ -441,10 +441,33 @@ def llm_processor(folder, recipe: str = 'dreamllm', scale: str = 'full', vocab_s
     return proc
 
 # %% ../nbs/15_full_scale.ipynb #f0703ee0
+def _number(kind, low=0, strict: bool = True):
+    "An argparse type: a `kind` (int or float) above `low` (at least `low` when not `strict`), else an error argparse names."
+    def parse(s):
+        try: v = kind(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected {'an int' if kind is int else 'a number'}, got {s!r}") from None
+        if not math.isfinite(v) or v < low or (strict and v == low):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low}, got {s}")
+        return v
+    return parse
+
+def _folder_items(items: list, ap) -> dict:
+    "`--folders part=path ...` as {part: path}; `ap.error` names a malformed item, an unknown or a repeated part."
+    folders = {}
+    for item in items:
+        part, eq, path = item.partition('=')
+        if not (part and eq and path): ap.error(f'--folders expects part=path items such as llm=/path/to/llama; got {item!r}')
+        if part.split('-')[0] not in PART_FORMATS: ap.error(f"--folders: unknown part {part!r} in {item!r}; the parts are {', '.join(PART_FORMATS)} (and a head's unet-<name>)")
+        if part in folders: ap.error(f'--folders names {part} twice ({folders[part]} and {path}); give each part once')
+        folders[part] = path
+    return folders
+
 def train_main(argv: list | None = None):
     "Command-line entry point for `accelerate launch -m unified_mllm.full_scale ...` (see `--help`)."
+    import dataclasses
     from safetensors.torch import save_file, load_file
     from unified_mllm.files import atomic_write
+    from unified_mllm.cli import writable_dir
     from unified_mllm.config import UnifiedConfig
     from unified_mllm.model import UnifiedMLLM
     from unified_mllm.processor import UnifiedProcessor
@@ -456,38 +479,38 @@ def train_main(argv: list | None = None):
     ap.add_argument('--init', help='start from the weights of a model folder (model.safetensors), e.g. CHECKPOINT/model of the previous stage')
     ap.add_argument('--resume', help="continue from a checkpoint folder under --out, or 'latest'")
     ap.add_argument('--stage', action='append', help='DreamLLM stage(s) to run (default: all four)')
-    ap.add_argument('--steps', type=int, help='steps of every selected stage')
-    ap.add_argument('--batch-size', type=int, default=8, help='GLOBAL batch size (documents per step over all processes)')
-    ap.add_argument('--lr', type=float, default=2e-3)
-    ap.add_argument('--image-weight', type=float, help='override the image-loss weight of every stage (0: language model only)')
-    ap.add_argument('--checkpoint-every', type=int, help='also write a checkpoint every N steps')
-    ap.add_argument('--out', required=True); ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--steps', type=_number(int), help='steps of every selected stage')
+    ap.add_argument('--batch-size', type=_number(int), default=8, help='GLOBAL batch size (documents per step over all processes)')
+    ap.add_argument('--lr', type=_number(float), default=2e-3)
+    ap.add_argument('--image-weight', type=_number(float, strict=False), help='override the image-loss weight of every stage (0: language model only)')
+    ap.add_argument('--checkpoint-every', type=_number(int), help='also write a checkpoint every N steps')
+    ap.add_argument('--out', required=True); ap.add_argument('--seed', type=_number(int, strict=False), default=0)
     ap.add_argument('--bf16', action='store_true'); ap.add_argument('--report', action='store_true')
     a = ap.parse_args(argv)
+    folders = _folder_items(a.folders, ap)
+    if a.config and not Path(a.config).exists(): ap.error(f'--config {a.config} does not exist: pass a UnifiedConfig config.json or the folder holding it')
+    if a.init and not (Path(a.init) / 'model.safetensors').is_file():
+        ap.error(f'--init {a.init} has no model.safetensors: pass a model folder written by save_pretrained (e.g. CHECKPOINT/model)')
+    try:
+        writable_dir(a.out)
+        config = UnifiedConfig.from_pretrained(a.config) if a.config else UnifiedConfig.from_preset(a.preset)
+        stages = dreamllm_stages(batch_size=a.batch_size, lr=a.lr)
+        if a.stage:
+            unknown = [s for s in a.stage if s not in [st.name for st in stages]]
+            if unknown: raise ValueError(f'unknown stage {unknown}; use some of {[st.name for st in stages]}')
+            stages = [st for st in stages if st.name in a.stage]
+        over = {k: v for k, v in (('steps', a.steps), ('image_weight', a.image_weight)) if v is not None}
+        stages = [dataclasses.replace(st, **over) for st in stages]   # a new Stage: its __post_init__ checks the overrides
+    except (ValueError, TypeError) as e: ap.error(str(e))
     torch.manual_seed(a.seed)
-    config = UnifiedConfig.from_pretrained(a.config) if a.config else UnifiedConfig.from_preset(a.preset)
     if a.processor and not (Path(a.processor) / UnifiedProcessor.config_name).is_file():   # an LLM / tokenizer folder
         processor = llm_processor(a.processor, config.recipe, config.scale, config=config)
     elif a.processor: processor = UnifiedProcessor.from_pretrained(a.processor)
     elif config.scale == 'toy': processor = UnifiedProcessor.for_recipe(config.recipe)
     else: ap.error(f'--processor is required for the {config.scale}-scale config: the LLM folder (its tokenizer gets the image tokens, '
                    f"see llm_processor) or a UnifiedProcessor.save_pretrained folder (the toy ShapesWorld tokenizer does not fit a pretrained LLM)")
-    if a.init and not (Path(a.init) / 'model.safetensors').is_file():
-        ap.error(f'--init {a.init} has no model.safetensors: pass a model folder written by save_pretrained (e.g. CHECKPOINT/model)')
-    if a.folders:
-        folders = dict(f.split('=', 1) for f in a.folders)
-        model = from_local_folders(config, folders, processor)
-    else:
-        model = UnifiedMLLM(config, processor)
+    model = from_local_folders(config, folders, processor) if folders else UnifiedMLLM(config, processor)
     if a.init: model.load_state_dict(load_file(str(Path(a.init) / 'model.safetensors')), strict=True)
-    stages = dreamllm_stages(batch_size=a.batch_size, lr=a.lr)
-    if a.stage:
-        unknown = [s for s in a.stage if s not in [st.name for st in stages]]
-        if unknown: ap.error(f'unknown stage {unknown}; use some of {[st.name for st in stages]}')
-        stages = [st for st in stages if st.name in a.stage]
-    for st in stages:
-        if a.steps: st.steps = a.steps
-        if a.image_weight is not None: st.image_weight = a.image_weight
     tr = Trainer(model, stages, a.out, seed=a.seed, bf16=a.bf16, checkpoint_every=a.checkpoint_every)
     t0 = time.time()
     tr.train(resume=a.resume)

@@ -187,6 +187,7 @@ def image_to_pixels(image: PIL.Image.Image, size: int) -> torch.Tensor:
         raise TypeError(f'expected a PIL.Image.Image, got {type(image).__name__}')
     if image.mode != 'RGB': image = image.convert('RGB')
     w, h = image.size
+    if not w or not h: raise ValueError(f'the image is {w}x{h} pixels; pass an image of at least 1x1 (it is resized to {size}x{size})')
     if (w, h) != (size, size):
         s = size / min(w, h)
         nw, nh = max(size, round(w * s)), max(size, round(h * s))
@@ -215,6 +216,7 @@ class ProcessorConfig:
     padding_side: str = 'right'         # 'left' for batched generation
     vision_vocab_size: int = 0          # K discrete vision tokens <vis_0>..<vis_K-1> ensured in the tokenizer
     recipe: str = 'custom'              # informational
+    model_max_length: int | None = None # most tokens the model takes per document (its llm.max_position_embeddings; None: unknown)
 
     def __post_init__(self):
         for k in ('seen', 'made'):
@@ -223,9 +225,9 @@ class ProcessorConfig:
             elif not isinstance(v, ImageLayout): raise TypeError(f'ProcessorConfig.{k} must be an ImageLayout, got {type(v).__name__}')
         if self.seen.reinsert_as_seen:
             raise ValueError('ProcessorConfig.seen.reinsert_as_seen must be False: only made images are re-inserted')
-        for k in ('image_size', 'made_image_size', 'max_length'):
+        for k in ('image_size', 'made_image_size', 'max_length', 'model_max_length'):
             v = getattr(self, k)
-            if (v is not None or k == 'image_size') and (not isinstance(v, int) or v < (2 if k == 'max_length' else 1)):
+            if (v is not None or k == 'image_size') and (not isinstance(v, int) or v < (2 if 'max_length' in k else 1)):
                 raise ValueError(f'ProcessorConfig.{k} must be a positive int (max_length >= 2) or None, got {v!r}')
         if self.padding_side not in PADDING_SIDES:
             raise ValueError(f'ProcessorConfig.padding_side must be one of {PADDING_SIDES}, got {self.padding_side!r}')
@@ -331,13 +333,17 @@ def _units(self, doc, text_ids) -> list:
             units.append((ids, labels, False, images))
     return units
 
-def _encode(self, doc, index, text_ids, max_length, truncation) -> tuple:
+def _encode(self, doc, index, text_ids, max_length, truncation, by_model=False) -> tuple:
     units = self._units(doc, text_ids)
     last = doc[-1]
     eos = last.target if isinstance(last, Text) else last.made
     total = 1 + sum(len(u[0]) for u in units) + eos
     ids, labels, images = [self.bos_id], [-100], []
     if max_length is not None and total > max_length:
+        if not truncation and by_model:
+            raise ValueError(f'document {index} is {total} tokens but the model takes at most {max_length} '
+                             f'(config.llm.max_position_embeddings); shorten it, split it into several documents, '
+                             f'or pass truncation=True to drop its trailing segments')
         if not truncation:
             raise ValueError(f'document {index} has {total} tokens, more than max_length={max_length}; pass '
                              f'truncation=True to drop its trailing segments, or raise max_length')
@@ -365,9 +371,18 @@ def _call(self, docs, max_length: int | None = None, truncation: bool = False, p
           return_tensors: str = 'pt') -> BatchFeature:
     "Turn a batch of documents (or dataset rows) into padded tensors; see the table of output keys."
     docs = self._as_documents(docs)
+    for i, doc in enumerate(docs):
+        for k, s in enumerate(doc):
+            if isinstance(s, Img) and 0 in s.image.size:
+                S = self.made_image_size if s.made else self.config.image_size
+                raise ValueError(f'document {i}: segment {k} is a {s.image.width}x{s.image.height} image; '
+                                 f'pass an image of at least 1x1 pixels (it is resized to {S}x{S})')
     max_length = self.config.max_length if max_length is None else max_length
     if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
         raise ValueError(f'max_length must be an int >= 2 (room for BOS and one token) or None, got {max_length!r}')
+    limit = self.config.model_max_length     # the model's own limit wins over a larger (or no) max_length
+    by_model = limit is not None and (max_length is None or max_length > limit)
+    if by_model: max_length = limit
     side = self.config.padding_side if padding_side is None else padding_side
     if side not in PADDING_SIDES: raise ValueError(f'padding_side must be one of {PADDING_SIDES}, got {side!r}')
     if return_tensors not in ('pt', 'np'): raise ValueError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}")
@@ -376,7 +391,7 @@ def _call(self, docs, max_length: int | None = None, truncation: bool = False, p
                           split_special_tokens=True)['input_ids'] if where else []
     text_ids = [{} for _ in docs]
     for (d, k), t in zip(where, toks): text_ids[d][k] = t
-    enc = [self._encode(doc, i, text_ids[i], max_length, truncation) for i, doc in enumerate(docs)]
+    enc = [self._encode(doc, i, text_ids[i], max_length, truncation, by_model) for i, doc in enumerate(docs)]
     B, L = len(enc), max(len(e[0]) for e in enc)
     input_ids = np.full((B, L), self.pad_id, np.int64)
     attention = np.zeros((B, L), np.int64)
