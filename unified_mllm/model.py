@@ -299,6 +299,7 @@ class UnifiedMLLM(PreTrainedModel):
             for part in ('open', 'slot', 'close'):
                 t = getattr(lay, f'{part}_token')
                 self.config.token_ids[f'{w}_{part}'] = None if t is None else tok.convert_tokens_to_ids(t)
+        processor.config.model_max_length = self.config.llm.get('max_position_embeddings')   # it refuses longer documents
         self.processor = processor
         return self
 
