@@ -1,5 +1,5 @@
 """Generation speed: text tokens/s with and without the KV cache (the library's interleaved `generate`), and image
-sampling time per diffusers scheduler and step count (the model's decoder, classifier-free guidance = 2 UNet passes).
+sampling time per sampler of the decoder chapter and step count (the model's own `sample_images`, classifier-free guidance = 2 UNet passes).
 
     python benchmarks/generate.py [--preset dreamllm-toy] [--tokens 48]
 
@@ -17,7 +17,6 @@ def main():
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default); 1 is faster on a crowded machine')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
-    from diffusers import DDIMScheduler, DDPMScheduler, EulerDiscreteScheduler, DPMSolverMultistepScheduler
     from unified_mllm.model import UnifiedMLLM
     from unified_mllm.generate import generate
     from unified_mllm.documents import Text
@@ -33,26 +32,18 @@ def main():
             dt = time.perf_counter() - t
             best = dt if best is None else min(best, dt)
         print(f'text, KV cache {"on " if cache else "off"}: {len(ids)} tokens in {best:.2f}s = {len(ids) / best:.1f} tokens/s')
-    dec = model.decoder
-    u = dec.unet
-    c, s = u.config.in_channels, u.config.sample_size
-    cond = torch.randn(2, model.config.head.get('n_queries', 16), u.config.cross_attention_dim)
-    for cls in (() if not a.steps else (DDIMScheduler, DDPMScheduler, EulerDiscreteScheduler, DPMSolverMultistepScheduler)):
-        sched = cls.from_config(dec.noise_scheduler.config)
+    from unified_mllm.decoder import SAMPLERS
+    n_tokens = model.config.processor['made']['n_slots']
+    cond = torch.randn(1, n_tokens, model.decoder.conditioner.config.feature_dim)    # a condition as the head writes it
+    for sampler in (() if not a.steps else SAMPLERS):
+        model.config.decoder['sampler'] = sampler                                   # the decoder samples with the config's sampler
         for n in [int(x) for x in a.steps.split(',')]:
             best = None
             for _ in range(a.repeats):
                 t = time.perf_counter()
-                with torch.no_grad():
-                    sched.set_timesteps(n)
-                    x = torch.randn(1, c, s, s) * sched.init_noise_sigma
-                    for ts in sched.timesteps:
-                        xin = sched.scale_model_input(torch.cat([x, x]), ts)
-                        eu, ec = u(xin, ts, encoder_hidden_states=cond).sample.chunk(2)
-                        x = sched.step(eu + 2.0 * (ec - eu), ts, x).prev_sample
-                    if hasattr(dec, "to_pixels"): dec.to_pixels(x)
+                model.sample_images(cond, torch.Generator().manual_seed(0), guidance_scale=2.0, num_inference_steps=n)
                 dt = time.perf_counter() - t
                 best = dt if best is None else min(best, dt)
-            print(f'image {cls.__name__:28s} {n:3d} steps: {best:.2f}s per image ({best / n * 1e3:.0f} ms/step, CFG)')
+            print(f'image {sampler:5s} {n:3d} steps: {best:.2f}s per image ({best / n * 1e3:.0f} ms/step, CFG: 2 UNet passes)')
 
 if __name__ == '__main__': main()
