@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_full_scale.ipynb #1c2c38b2
 from __future__ import annotations
-import argparse, functools, json, time
+import argparse, functools, json, math, time
 from pathlib import Path
 import torch, torch.nn as nn
 from accelerate import init_empty_weights
