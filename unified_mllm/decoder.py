@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_decoder.ipynb #486f36d5
 from __future__ import annotations
-import json, math, os, time
+import copy, json, math, os, time
 from pathlib import Path
 import numpy as np
 import PIL.Image
@@ -16,13 +16,14 @@ from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler, DiffusionPip
 from diffusers.configuration_utils import register_to_config
 from diffusers.pipelines.pipeline_utils import ImagePipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
-from .encoder import VisionEncoder, check_pixels, images_to_tensor, tensor_to_images
+from .encoder import VisionEncoder, check_pixels, images_to_tensor, tensor_to_images, require_safetensors
 from .multigranular import pool2x2
 
 # %% auto #0
 __all__ = ['UNET_PRESETS', 'VAE_PRESETS', 'SCHEDULER_PRESETS', 'SAMPLERS', 'FeatureConditioner', 'spatial_condition',
-           'unet_forward', 'guided_noise', 'unet_config', 'load_vae', 'pool_to_tokens', 'FeatureDecoderPipeline',
-           'build_decoder', 'image_grid', 'diffusion_target', 'min_snr_weights', 'train_decoder', 'eval_diffusion_loss']
+           'unet_forward', 'guided_noise', 'unet_config', 'vae_config', 'load_vae', 'pool_to_tokens',
+           'FeatureDecoderPipeline', 'build_decoder', 'diffusion_target', 'min_snr_weights', 'diffusion_loss',
+           'diffusion_sample', 'image_grid', 'train_decoder', 'eval_diffusion_loss']
 
 # %% ../nbs/07_decoder.ipynb #bc1e6288
 class FeatureConditioner(ModelMixin, ConfigMixin):
@@ -113,28 +114,31 @@ def guided_noise(unet, x: torch.Tensor, t, cond: torch.Tensor, uncond: torch.Ten
     return e_u + guidance_scale * (e_c - e_u)
 
 # %% ../nbs/07_decoder.ipynb #a2136066
-UNET_PRESETS = {
-    'toy': dict(sample_size=16, in_channels=12, out_channels=12, block_out_channels=(32, 64), layers_per_block=1,
-                down_block_types=('DownBlock2D', 'CrossAttnDownBlock2D'), up_block_types=('CrossAttnUpBlock2D', 'UpBlock2D'),
+UNET_PRESETS = {  # lists, not tuples: a config written from a preset survives a JSON save/load unchanged
+    'toy': dict(sample_size=16, in_channels=12, out_channels=12, block_out_channels=[32, 64], layers_per_block=1,
+                down_block_types=['DownBlock2D', 'CrossAttnDownBlock2D'], up_block_types=['CrossAttnUpBlock2D', 'UpBlock2D'],
                 attention_head_dim=8, norm_num_groups=8, cross_attention_dim=64),
-    'sd21-base': dict(sample_size=64, in_channels=4, out_channels=4, block_out_channels=(320, 640, 1280, 1280), layers_per_block=2,
-                      down_block_types=('CrossAttnDownBlock2D',) * 3 + ('DownBlock2D',),
-                      up_block_types=('UpBlock2D',) + ('CrossAttnUpBlock2D',) * 3,
-                      attention_head_dim=(5, 10, 20, 20), use_linear_projection=True, cross_attention_dim=1024),
-    'sdxl': dict(sample_size=128, in_channels=4, out_channels=4, block_out_channels=(320, 640, 1280), layers_per_block=2,
-                 down_block_types=('DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'),
-                 up_block_types=('CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'),
-                 transformer_layers_per_block=(1, 2, 10), attention_head_dim=(5, 10, 20), use_linear_projection=True,
+    'sd21-base': dict(sample_size=64, in_channels=4, out_channels=4, block_out_channels=[320, 640, 1280, 1280], layers_per_block=2,
+                      down_block_types=['CrossAttnDownBlock2D'] * 3 + ['DownBlock2D'],
+                      up_block_types=['UpBlock2D'] + ['CrossAttnUpBlock2D'] * 3,
+                      attention_head_dim=[5, 10, 20, 20], use_linear_projection=True, cross_attention_dim=1024),
+    'sdxl': dict(sample_size=128, in_channels=4, out_channels=4, block_out_channels=[320, 640, 1280], layers_per_block=2,
+                 down_block_types=['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+                 up_block_types=['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+                 transformer_layers_per_block=[1, 2, 10], attention_head_dim=[5, 10, 20], use_linear_projection=True,
                  cross_attention_dim=2048),
 }
-VAE_PRESETS = {  # `toy`: a tiny 2x VAE to exercise the latent path on a CPU; `sd`: Stable Diffusion's 8x VAE
-    'toy': dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(16, 32), layers_per_block=1,
-                down_block_types=('DownEncoderBlock2D',) * 2, up_block_types=('UpDecoderBlock2D',) * 2,
+UNET_PRESETS['sdxl-base'] = dict(UNET_PRESETS['sdxl'], addition_embed_type='text_time', addition_time_embed_dim=256,
+                                 projection_class_embeddings_input_dim=2816)   # the released SDXL UNet, text_time embedding included
+VAE_PRESETS = {  # `toy`: a tiny 2x VAE to exercise the latent path on a CPU; `sd`: Stable Diffusion's 8x VAE (SD 2.1, 512 px)
+    'toy': dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[16, 32], layers_per_block=1,
+                down_block_types=['DownEncoderBlock2D'] * 2, up_block_types=['UpDecoderBlock2D'] * 2,
                 norm_num_groups=8, sample_size=32),
-    'sd': dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(128, 256, 512, 512), layers_per_block=2,
-               down_block_types=('DownEncoderBlock2D',) * 4, up_block_types=('UpDecoderBlock2D',) * 4, sample_size=512,
+    'sd': dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[128, 256, 512, 512], layers_per_block=2,
+               down_block_types=['DownEncoderBlock2D'] * 4, up_block_types=['UpDecoderBlock2D'] * 4, sample_size=512,
                scaling_factor=0.18215),
 }
+VAE_PRESETS['sdxl'] = dict(VAE_PRESETS['sd'], sample_size=1024, scaling_factor=0.13025)   # the same architecture as SDXL ships it
 SCHEDULER_PRESETS = {
     'toy': dict(num_train_timesteps=1000, beta_schedule='squaredcos_cap_v2', prediction_type='sample', clip_sample=True,
                 timestep_spacing='trailing'),
@@ -142,18 +146,28 @@ SCHEDULER_PRESETS = {
                prediction_type='epsilon', clip_sample=False, steps_offset=1),
 }
 
+def _preset(presets: dict, kind: str, preset: str, overrides: dict) -> dict:
+    if preset not in presets: raise ValueError(f'unknown {kind} preset {preset!r}; use one of {list(presets)}')
+    return copy.deepcopy({**presets[preset], **overrides})
+
 def unet_config(preset: str = 'toy', **overrides) -> dict:
-    "A `UNet2DConditionModel` config dict: `toy` (32 px RGB as 12x16x16), `sd21-base` (DreamLLM) or `sdxl` (PUMA)."
-    if preset not in UNET_PRESETS: raise ValueError(f'unknown UNet preset {preset!r}; use one of {list(UNET_PRESETS)}')
-    return {**UNET_PRESETS[preset], **overrides}
+    """A `UNet2DConditionModel` config dict (a copy): `toy` (32 px RGB as 12x16x16), `sd21-base` (DreamLLM), `sdxl` (PUMA)
+    or `sdxl-base` (the released SDXL UNet, as a downloaded folder holds it)."""
+    return _preset(UNET_PRESETS, 'UNet', preset, overrides)
+
+def vae_config(preset: str = 'sd', **overrides) -> dict:
+    "An `AutoencoderKL` config dict (a copy): `toy`, `sd` (SD 2.1's VAE: 512 px, scaling 0.18215) or `sdxl` (1024 px, 0.13025)."
+    return _preset(VAE_PRESETS, 'VAE', preset, overrides)
 
 def load_vae(vae) -> AutoencoderKL | None:
-    "An `AutoencoderKL` from None (pixel space), a preset name ('toy', 'sd'), a config dict, a local folder, or a model."
+    "An `AutoencoderKL` from None (pixel space), a preset name (`vae_config`), a config dict, a local safetensors folder, or a model."
     if vae is None or isinstance(vae, AutoencoderKL): return vae
     if isinstance(vae, dict): return AutoencoderKL(**vae)
-    if isinstance(vae, str) and vae in VAE_PRESETS: return AutoencoderKL(**VAE_PRESETS[vae])
+    if isinstance(vae, str) and vae in VAE_PRESETS: return AutoencoderKL(**vae_config(vae))
     p = Path(vae)
-    if p.is_dir(): return AutoencoderKL.from_pretrained(p, subfolder='vae' if (p / 'vae' / 'config.json').exists() else None)
+    if p.is_dir():
+        sub = 'vae' if (p / 'vae' / 'config.json').exists() else None
+        return AutoencoderKL.from_pretrained(require_safetensors(p), subfolder=sub, use_safetensors=True)
     raise ValueError(f'vae={vae!r} is neither a preset {list(VAE_PRESETS)}, a config dict nor a local folder '
                      f'(weights are never downloaded: pass a folder you have)')
 
@@ -197,6 +211,15 @@ class FeatureDecoderPipeline(DiffusionPipeline):
             raise ValueError(f'encoder features are {encoder.feature_dim}-d but conditioner.feature_dim={conditioner.config.feature_dim}')
         self.register_modules(unet=unet, conditioner=conditioner, scheduler=scheduler, vae=vae, encoder=encoder)
         self.register_to_config(coord_channels=bool(coord_channels), space_to_depth=int(space_to_depth))
+
+    @classmethod
+    def from_pretrained(cls, path, **kwargs) -> 'FeatureDecoderPipeline':
+        "A pipeline saved with `save_pretrained`, from a local folder of safetensors (pickled weights are refused)."
+        p = Path(path)
+        if not p.is_dir():
+            raise FileNotFoundError(f'{str(p)!r} is not a local folder: unified_mllm never downloads weights; '
+                                    f'pass a folder written by save_pretrained')
+        return super().from_pretrained(require_safetensors(p), **{**kwargs, 'use_safetensors': True})
 
     # --- spaces -------------------------------------------------------------------------------
     @property
@@ -250,24 +273,13 @@ class FeatureDecoderPipeline(DiffusionPipeline):
     def __call__(self, features: torch.Tensor | None = None, images=None, num_inference_steps: int = 25,
                  guidance_scale: float = 2.0, sampler: str = 'ddim', generator: torch.Generator | None = None,
                  output_type: str = 'pil', eta: float = 0.0, return_dict: bool = True):
-        """Sample images for `features` [B, N, C] (or for `images`, encoded first). `output_type`: 'pil', 'np' ([0, 1]),
-        'pt' ([0, 1], diffusers' convention) or 'pm1' (tensor in [-1, 1], the processor's convention)."""
+        """Sample images for `features` [B, N, C] (or for `images`, encoded first) with `diffusion_sample`. `output_type`:
+        'pil', 'np' ([0, 1]), 'pt' ([0, 1], diffusers' convention) or 'pm1' (tensor in [-1, 1], the processor's convention)."""
         if (features is None) == (images is None): raise ValueError('pass exactly one of features= or images=')
         if output_type not in ('pil', 'np', 'pt', 'pm1'): raise ValueError(f"output_type must be 'pil', 'np', 'pt' or 'pm1', got {output_type!r}")
         if features is None: features = self.features_from_images(images)
-        features = self.conditioner.check(features).to(self.device)
-        B = features.shape[0]
-        cond = self.conditioner(features)
-        uncond = self.conditioner.unconditional(B) if guidance_scale != 1.0 else None
-        sched = self.make_sampler(sampler)
-        sched.set_timesteps(num_inference_steps, device=self.device)
-        c, s = self.unet.config.out_channels, self.unet.config.sample_size
-        x = randn_tensor((B, c, s, s), generator=generator, device=self.device, dtype=self.unet.dtype) * sched.init_noise_sigma
-        extra = {'eta': eta} if sampler == 'ddim' else {}
-        for t in self.progress_bar(sched.timesteps):
-            eps = guided_noise(self.unet, self.add_coords(sched.scale_model_input(x, t)), t, cond, uncond, guidance_scale)
-            x = sched.step(eps, t, x, generator=generator, **extra).prev_sample
-        out = self.from_model_space(x)
+        out = diffusion_sample(self, features, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
+                               sampler=sampler, generator=generator, eta=eta)
         if output_type == 'pm1': images = out
         elif output_type == 'pt': images = (out + 1) / 2
         elif output_type == 'np': images = ((out + 1) / 2).permute(0, 2, 3, 1).float().cpu().numpy()
@@ -305,20 +317,7 @@ def build_decoder(feature_dim: int = 64, num_tokens: int = 64, unet='toy', vae=N
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
-# %% ../nbs/07_decoder.ipynb #903531d6
-from accelerate import Accelerator
-from diffusers.training_utils import EMAModel
-from tqdm.auto import tqdm
-from transformers import get_cosine_schedule_with_warmup
-
-def image_grid(images, rows: int = 1, pad: int = 1, scale: int = 1) -> PIL.Image.Image:
-    "Tile PIL images (all the same size) into one image with `rows` rows and a white `pad`."
-    w, h = images[0].size
-    cols = math.ceil(len(images) / rows)
-    grid = PIL.Image.new('RGB', (cols * (w + pad) + pad, rows * (h + pad) + pad), (255, 255, 255))
-    for i, im in enumerate(images): grid.paste(im, (pad + (i % cols) * (w + pad), pad + (i // cols) * (h + pad)))
-    return grid.resize((grid.width * scale, grid.height * scale), PIL.Image.NEAREST) if scale > 1 else grid
-
+# %% ../nbs/07_decoder.ipynb #d9d6208d
 def diffusion_target(scheduler, x0, noise, t):
     "What the UNet regresses on, by the scheduler's prediction_type."
     pt = scheduler.config.prediction_type
@@ -334,6 +333,62 @@ def min_snr_weights(scheduler, t: torch.Tensor, gamma: float) -> torch.Tensor:
     w = snr.clamp(max=gamma)
     pt = scheduler.config.prediction_type
     return w / (snr + 1) if pt == 'v_prediction' else w / snr if pt == 'epsilon' else w
+
+def diffusion_loss(pipe: FeatureDecoderPipeline, x0: torch.Tensor, features: torch.Tensor, generator=None, drop=None,
+                   snr_gamma: float | None = None, reduction: str = 'mean', unet=None, conditioner=None) -> torch.Tensor:
+    """The denoising loss of `pipe` on model-space inputs `x0` [B, C, h, w] given condition `features` [B, N, C]: noise, then
+    timesteps, drawn from `generator`; the target by prediction_type; Min-SNR weights if `snr_gamma`. `drop`: a bool mask [B]
+    of rows conditioned on the unconditional input, or a probability to draw it with. `reduction`: 'mean' or 'none' ([B]).
+    `unet` / `conditioner` replace the pipeline's (e.g. the ones `accelerate` prepared)."""
+    unet = pipe.unet if unet is None else unet
+    conditioner = pipe.conditioner if conditioner is None else conditioner
+    sched, B = pipe.scheduler, x0.shape[0]
+    dev = generator.device if generator is not None else x0.device
+    noise = torch.randn(x0.shape, generator=generator, device=dev).to(x0)
+    t = torch.randint(0, sched.config.num_train_timesteps, (B,), generator=generator, device=dev).to(x0.device)
+    if isinstance(drop, (int, float)): drop = torch.rand(B, generator=generator, device=dev) < drop
+    cond = conditioner(features.to(x0.device), drop=None if drop is None else drop.to(x0.device))
+    pred = unet_forward(unet, pipe.add_coords(sched.add_noise(x0, noise, t)), t, cond)
+    err = (pred.float() - diffusion_target(sched, x0, noise, t).float()).pow(2).flatten(1).mean(1)
+    if snr_gamma: err = err * min_snr_weights(sched, t, snr_gamma)
+    return err.mean() if reduction == 'mean' else err
+
+@torch.no_grad()
+def diffusion_sample(pipe: FeatureDecoderPipeline, features: torch.Tensor, null_features: torch.Tensor | None = None,
+                     guidance_scale: float = 1.0, num_inference_steps: int = 25, sampler: str = 'ddim',
+                     generator: torch.Generator | None = None, eta: float = 0.0) -> torch.Tensor:
+    """Pixels [B, 3, S, S] in [-1, 1] sampled by `pipe` for condition `features` [B, N, C]: `sampler` built from the training
+    scheduler (`make_sampler`), CFG with `guided_noise` whose unconditional branch is `null_features` [1, N, C] if given,
+    else the conditioner's own; coordinate channels and model space (space-to-depth or VAE) as the pipeline has them."""
+    features = pipe.conditioner.check(features).to(pipe.device)
+    B = features.shape[0]
+    cond, uncond = pipe.conditioner(features), None
+    if guidance_scale != 1.0:
+        uncond = (pipe.conditioner.unconditional(B) if null_features is None else
+                  pipe.conditioner(pipe.conditioner.check(null_features).to(pipe.device).expand(B, -1, -1)))
+    sched = pipe.make_sampler(sampler)
+    sched.set_timesteps(num_inference_steps, device=pipe.device)
+    c, s = pipe.unet.config.out_channels, pipe.unet.config.sample_size
+    x = randn_tensor((B, c, s, s), generator=generator, device=pipe.device, dtype=pipe.unet.dtype) * sched.init_noise_sigma
+    extra = {'eta': eta} if sampler == 'ddim' else {}
+    for t in pipe.progress_bar(sched.timesteps):
+        eps = guided_noise(pipe.unet, pipe.add_coords(sched.scale_model_input(x, t)), t, cond, uncond, guidance_scale)
+        x = sched.step(eps, t, x, generator=generator, **extra).prev_sample
+    return pipe.from_model_space(x)
+
+# %% ../nbs/07_decoder.ipynb #903531d6
+from accelerate import Accelerator
+from diffusers.training_utils import EMAModel
+from tqdm.auto import tqdm
+from transformers import get_cosine_schedule_with_warmup
+
+def image_grid(images, rows: int = 1, pad: int = 1, scale: int = 1) -> PIL.Image.Image:
+    "Tile PIL images (all the same size) into one image with `rows` rows and a white `pad`."
+    w, h = images[0].size
+    cols = math.ceil(len(images) / rows)
+    grid = PIL.Image.new('RGB', (cols * (w + pad) + pad, rows * (h + pad) + pad), (255, 255, 255))
+    for i, im in enumerate(images): grid.paste(im, (pad + (i % cols) * (w + pad), pad + (i // cols) * (h + pad)))
+    return grid.resize((grid.width * scale, grid.height * scale), PIL.Image.NEAREST) if scale > 1 else grid
 
 def train_decoder(pipe: FeatureDecoderPipeline, features: torch.Tensor, images: torch.Tensor, steps: int = 1000,
                   batch_size: int = 32, lr: float = 2e-3, cond_drop: float = 0.1, weight_decay: float = 0.0,
@@ -357,8 +412,6 @@ def train_decoder(pipe: FeatureDecoderPipeline, features: torch.Tensor, images: 
     sched = get_cosine_schedule_with_warmup(opt, int(warmup * steps), steps)
     unet, cond, opt, sched = acc.prepare(pipe.unet, pipe.conditioner, opt, sched)
     ema = EMAModel(params, decay=ema_decay) if ema_decay else None
-    noise_sched = pipe.scheduler
-    T = noise_sched.config.num_train_timesteps
     log = {'loss': [], 'samples': [], 'seconds': 0.0}
     sample_kwargs = {'num_inference_steps': 20, 'guidance_scale': 2.0, **(sample_kwargs or {})}
     if sample_dir is not None: Path(sample_dir).mkdir(parents=True, exist_ok=True)
@@ -368,13 +421,7 @@ def train_decoder(pipe: FeatureDecoderPipeline, features: torch.Tensor, images: 
     for step in bar:
         idx = torch.randint(0, len(images), (batch_size,), generator=g)
         with torch.no_grad(): x0 = pipe.to_model_space(images[idx].to(acc.device), generator=g)
-        noise = torch.randn(x0.shape, generator=g).to(x0)
-        t = torch.randint(0, T, (batch_size,), generator=g).to(acc.device)
-        drop = (torch.rand(batch_size, generator=g) < cond_drop).to(acc.device)
-        xt = noise_sched.add_noise(x0, noise, t)
-        pred = unet_forward(unet, pipe.add_coords(xt), t, cond(features[idx].to(acc.device), drop=drop))
-        per_sample = (pred.float() - diffusion_target(noise_sched, x0, noise, t).float()).pow(2).mean((1, 2, 3))
-        loss = (per_sample * min_snr_weights(noise_sched, t, snr_gamma)).mean() if snr_gamma else per_sample.mean()
+        loss = diffusion_loss(pipe, x0, features[idx], g, drop=cond_drop, snr_gamma=snr_gamma, unet=unet, conditioner=cond)
         acc.backward(loss)
         if grad_clip: acc.clip_grad_norm_(params, grad_clip)
         opt.step(); sched.step(); opt.zero_grad()
@@ -398,15 +445,7 @@ def train_decoder(pipe: FeatureDecoderPipeline, features: torch.Tensor, images: 
 
 @torch.no_grad()
 def eval_diffusion_loss(pipe: FeatureDecoderPipeline, features, images, n_draws: int = 4, seed: int = 1234) -> float:
-    "Mean diffusion loss on fixed (seeded) timesteps and noise: a deterministic yardstick for training progress."
+    "Mean `diffusion_loss` (unweighted, nothing dropped) on fixed (seeded) noise and timesteps: a deterministic yardstick for training."
     g = torch.Generator().manual_seed(seed)
-    T = pipe.scheduler.config.num_train_timesteps
     x0 = pipe.to_model_space(check_pixels(images, 'images').to(pipe.device), generator=g)
-    h = pipe.conditioner(features.to(pipe.device))
-    losses = []
-    for _ in range(n_draws):
-        noise = torch.randn(x0.shape, generator=g).to(x0)
-        t = torch.randint(0, T, (len(x0),), generator=g).to(pipe.device)
-        pred = unet_forward(pipe.unet, pipe.add_coords(pipe.scheduler.add_noise(x0, noise, t)), t, h)
-        losses.append(F.mse_loss(pred, diffusion_target(pipe.scheduler, x0, noise, t)).item())
-    return float(np.mean(losses))
+    return float(np.mean([diffusion_loss(pipe, x0, features, g).item() for _ in range(n_draws)]))

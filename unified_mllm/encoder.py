@@ -15,15 +15,16 @@ from transformers import (CLIPVisionConfig, CLIPVisionModel, CLIPTextConfig, CLI
                           PretrainedConfig, PreTrainedModel, PreTrainedTokenizerFast)
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'TOY_PRETRAIN', 'QUICK_PRETRAIN', 'VisionEncoderConfig', 'encoder_config',
-           'images_to_tensor', 'tensor_to_images', 'check_pixels', 'VisionEncoder', 'caption_tokenizer', 'sincos_2d',
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_PRETRAIN', 'QUICK_PRETRAIN',
+           'VisionEncoderConfig', 'clip_vision_config', 'encoder_config', 'images_to_tensor', 'tensor_to_images',
+           'check_pixels', 'require_safetensors', 'VisionEncoder', 'caption_tokenizer', 'sincos_2d',
            'init_sincos_positions', 'toy_clip', 'clip_embed', 'retrieval_top1', 'shapes_pairs', 'shape_twins',
            'pretrain_toy_clip', 'default_cache_dir', 'atomic_save_dir', 'get_toy_clip', 'get_toy_encoder',
            'shape_probe']
 
 # %% ../nbs/05_encoder.ipynb #d57f9e9e
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # CLIP's published normalisation constants
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]  # CLIP's published pixel normalisation (lists: configs store them as JSON)
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 class VisionEncoderConfig(PretrainedConfig):
     "A CLIP vision tower plus how to read it: `feature_layer` (index into hidden states), `drop_cls`, pixel normalisation."
@@ -57,10 +58,14 @@ ENCODER_PRESETS = {
                  num_attention_heads=16, hidden_act='quick_gelu', projection_dim=768),  # CLIP ViT-L/14 @224
 }
 
+def clip_vision_config(preset: str, **overrides) -> dict:
+    "The `CLIPVisionConfig` fields of an encoder preset as a plain dict: `toy`, or `full` (CLIP ViT-L/14 @224)."
+    if preset not in ENCODER_PRESETS: raise ValueError(f'unknown encoder preset {preset!r}; use one of {list(ENCODER_PRESETS)}')
+    return {**ENCODER_PRESETS[preset], **overrides}
+
 def encoder_config(preset: str = 'toy', feature_layer: int = -2, **overrides) -> VisionEncoderConfig:
     "The `toy` or `full` (CLIP ViT-L/14 @224) encoder config; `overrides` change fields of the CLIP vision config."
-    if preset not in ENCODER_PRESETS: raise ValueError(f'unknown encoder preset {preset!r}; use one of {list(ENCODER_PRESETS)}')
-    return VisionEncoderConfig(CLIPVisionConfig(**{**ENCODER_PRESETS[preset], **overrides}), feature_layer=feature_layer)
+    return VisionEncoderConfig(CLIPVisionConfig(**clip_vision_config(preset, **overrides)), feature_layer=feature_layer)
 
 # %% ../nbs/05_encoder.ipynb #ceec354f
 def images_to_tensor(images) -> torch.Tensor:
@@ -89,6 +94,22 @@ def check_pixels(x, name: str = 'pixel_values') -> torch.Tensor:
         raise ValueError(f'{name} must be in [-1, 1] (the processor convention), got range [{lo:.3g}, {hi:.3g}]; '
                          f'for [0, 1] images use x * 2 - 1, for [0, 255] use x / 127.5 - 1')
     return x
+
+# %% ../nbs/05_encoder.ipynb #f787fb77
+PICKLED_SUFFIXES = ('.bin', '.pt', '.pth', '.ckpt', '.pkl')
+
+def require_safetensors(folder) -> Path:
+    """`folder` as a `Path`, checked before any loader reads it: an error if it (or a sub-folder) holds pickled weights
+    (`.bin`, `.pt`, ...) and no `.safetensors` file beside them. Every loader of the library also passes `use_safetensors=True`."""
+    folder = Path(folder)
+    for d in (folder, *(p for p in folder.rglob('*') if p.is_dir())):
+        files = [f for f in d.iterdir() if f.is_file()]
+        pickled = sorted(f.name for f in files if f.suffix in PICKLED_SUFFIXES)
+        if pickled and not any(f.suffix == '.safetensors' for f in files):
+            raise ValueError(f'{d} holds only pickled weights ({", ".join(pickled)}); unified_mllm loads safetensors only, '
+                             f'since unpickling can run arbitrary code. Convert it to safetensors (load it once where you trust '
+                             f'the file, then save_pretrained(..., safe_serialization=True)) and pass that folder')
+    return folder
 
 # %% ../nbs/05_encoder.ipynb #b5b8d73e
 class VisionEncoder(PreTrainedModel):
@@ -136,7 +157,7 @@ class VisionEncoder(PreTrainedModel):
     def from_clip(cls, path, feature_layer: int = -2, drop_cls: bool = True, **kwargs) -> 'VisionEncoder':
         "Wrap the vision tower of a local CLIP folder (`CLIPModel` or `CLIPVisionModel`, optional preprocessor_config.json)."
         path = Path(path)
-        vision = CLIPVisionModel.from_pretrained(path, **kwargs)
+        vision = CLIPVisionModel.from_pretrained(require_safetensors(path), **{**kwargs, 'use_safetensors': True})
         mean, std = CLIP_MEAN, CLIP_STD
         if (path / 'preprocessor_config.json').exists():
             pp = json.loads((path / 'preprocessor_config.json').read_text())
@@ -148,7 +169,7 @@ class VisionEncoder(PreTrainedModel):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
-        "Load a saved `VisionEncoder`, or any local CLIP folder (then `feature_layer`/`drop_cls` may be given)."
+        "Load a saved `VisionEncoder`, or any local CLIP folder (then `feature_layer`/`drop_cls` may be given); safetensors only."
         path = Path(pretrained_model_name_or_path)
         if not path.is_dir():
             raise FileNotFoundError(f'{str(path)!r} is not a local folder. unified_mllm never downloads weights: '
@@ -156,7 +177,7 @@ class VisionEncoder(PreTrainedModel):
         cfg = json.loads((path / 'config.json').read_text()) if (path / 'config.json').exists() else {}
         if cfg.get('model_type') in ('clip', 'clip_vision_model'):
             return cls.from_clip(path, *args, **kwargs)
-        return super().from_pretrained(path, *args, **kwargs)
+        return super().from_pretrained(require_safetensors(path), *args, **{**kwargs, 'use_safetensors': True})
 
 # %% ../nbs/05_encoder.ipynb #c481ff32
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
@@ -343,7 +364,7 @@ def get_toy_clip(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bo
             (d / 'metrics.json').write_text(json.dumps(r['metrics'], indent=1))
         atomic_save_dir(path, write)
     elif verbose: print(f'loading the cached toy encoder from {path}')
-    return {'clip': CLIPModel.from_pretrained(path / 'clip').eval(),
+    return {'clip': CLIPModel.from_pretrained(require_safetensors(path / 'clip'), use_safetensors=True).eval(),
             'tokenizer': PreTrainedTokenizerFast.from_pretrained(path / 'tokenizer'),
             'encoder': VisionEncoder.from_pretrained(path / 'encoder').eval(),
             'metrics': json.loads((path / 'metrics.json').read_text()),

@@ -15,14 +15,15 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 from .data import (SHAPES, COLORS, SIZES, POSITIONS, EVAL_CATEGORIES, random_scene, rng_for,
                                draw_objects, parse_caption, relation_holds)
+from .encoder import default_cache_dir, atomic_save_dir, require_safetensors
 
 # %% auto #0
 __all__ = ['BLUR_SIGMA', 'JUDGE_ARCH_KEYS', 'ATTRIBUTES', 'PSNR_CAP', 'resize_images', 'to_image_tensor', 'gaussian_blur',
            'degrade', 'JudgeConfig', 'JudgeOutput', 'AttributeJudge', 'objects_to_labels', 'judge_scenes',
            'augment_judge_batch', 'train_judge', 'object_key', 'objects_equal', 'reading_scores', 'judge_accuracy',
-           'reading_lines', 'show_readings', 'default_cache_dir', 'judge_cache_path', 'get_judge', 'psnr', 'ssim',
-           'diversity', 'spec_satisfied', 'shapes_eval', 'caption_report', 'caption_accuracy', 'normalize_answer',
-           'vqa_accuracy', 'edit_accuracy']
+           'reading_lines', 'show_readings', 'judge_cache_path', 'get_judge', 'psnr', 'ssim', 'diversity',
+           'spec_satisfied', 'shapes_eval', 'caption_report', 'caption_accuracy', 'normalize_answer', 'vqa_accuracy',
+           'edit_accuracy']
 
 # %% ../nbs/03_eval.ipynb #f90b2d78
 def resize_images(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -327,33 +328,21 @@ def show_readings(judge: AttributeJudge, images, truth=None, titles=None, ncols:
     return fig
 
 # %% ../nbs/03_eval.ipynb #a43ef876
-def default_cache_dir() -> Path:
-    "`$UNIFIED_MLLM_CACHE`, or `~/.cache/unified_mllm`."
-    return Path(os.environ.get('UNIFIED_MLLM_CACHE') or Path.home() / '.cache' / 'unified_mllm')
-
 def judge_cache_path(cache_dir=None, size: int = 32, **train_kwargs) -> Path:
     "The folder `get_judge` uses for a judge trained with these settings (`progress` does not count)."
     bound = inspect.signature(train_judge).bind(size=size, **train_kwargs)  # TypeError on unknown settings
     bound.apply_defaults()
     settings = {k: v for k, v in bound.arguments.items() if k != 'progress'}
     key = hashlib.sha1(json.dumps({'version': 1, **settings}, sort_keys=True, default=list).encode()).hexdigest()[:12]
-    return Path(cache_dir or default_cache_dir()) / f'judge-{size}px-{key}'
+    return default_cache_dir(cache_dir) / f'judge-{size}px-{key}'
 
 def get_judge(cache_dir=None, size: int = 32, **train_kwargs) -> AttributeJudge:
     "The cached judge for these settings, trained (see `train_judge`) and saved atomically on first use."
     path = judge_cache_path(cache_dir, size, **train_kwargs)
-    if (path / 'config.json').exists() and (path / 'model.safetensors').exists():
-        return AttributeJudge.from_pretrained(path).eval()
+    if (path / 'config.json').exists():
+        return AttributeJudge.from_pretrained(require_safetensors(path), use_safetensors=True).eval()
     judge = train_judge(size=size, **train_kwargs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix='.tmp-judge-'))
-    try:
-        judge.save_pretrained(tmp)
-        try: tmp.rename(path)
-        except OSError:  # another process saved the same judge first: keep theirs
-            if not (path / 'model.safetensors').exists(): raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    atomic_save_dir(path, judge.save_pretrained)   # if another process saved the same judge first, theirs is kept
     return judge
 
 # %% ../nbs/03_eval.ipynb #7636e5da

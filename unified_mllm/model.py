@@ -38,11 +38,13 @@ def make_adapter(cfg: dict) -> nn.Module:
     if cfg['type'] == 'linear': return nn.Linear(cfg['in_dim'], cfg['out_dim'])
     return nn.Sequential(nn.Linear(cfg['in_dim'], cfg['out_dim']), nn.GELU(), nn.Linear(cfg['out_dim'], cfg['out_dim']))
 
+from .decoder import diffusion_loss, diffusion_sample
+
 class DiffusionDecoder(nn.Module):
     """The Decoder chapter's feature decoder inside the MLLM: a `FeatureConditioner` (features -> cross-attention input, with a
     learned unconditional embedding), a diffusers UNet, an optional VAE and a DDPM noise scheduler. `pipeline()` is the
-    chapter's `FeatureDecoderPipeline` over the same modules (no copy); `loss` and `sample` reuse its training target,
-    Min-SNR weights and `guided_noise`."""
+    chapter's `FeatureDecoderPipeline` over the same modules (no copy); `loss` and `sample` are the chapter's `diffusion_loss`
+    and `diffusion_sample` on it, with the config's `snr_gamma` and `sampler`."""
     def __init__(self, cfg: dict, feature_dim: int, num_tokens: int, pos_embedding: bool | None = None):
         super().__init__()
         self.cfg = cfg
@@ -65,32 +67,16 @@ class DiffusionDecoder(nn.Module):
         "The decoder's training loss (its prediction target, Min-SNR weighted if `snr_gamma`) for `pixels` given condition features `[n, L, d]`."
         pipe = self.pipeline()
         with torch.no_grad(): x0 = pipe.to_model_space(pixels)
-        noise = torch.randn_like(x0)
-        t = torch.randint(0, self.noise_scheduler.config.num_train_timesteps, (x0.shape[0],), device=x0.device)
-        xt = self.noise_scheduler.add_noise(x0, noise, t)
-        pred = unet_forward(self.unet, pipe.add_coords(xt), t, self.conditioner(features.to(xt.dtype)))
-        err = (pred.float() - diffusion_target(self.noise_scheduler, x0, noise, t).float()).pow(2).flatten(1).mean(1)
-        if self.snr_gamma: err = err * min_snr_weights(self.noise_scheduler, t, self.snr_gamma)
-        return err.mean() if reduction == 'mean' else err
+        return diffusion_loss(pipe, x0, features, snr_gamma=self.snr_gamma, reduction=reduction)
 
     @torch.no_grad()
     def sample(self, features, null_features=None, guidance_scale: float = 1.0, num_inference_steps: int = 25,
                generator: torch.Generator | None = None) -> torch.Tensor:
-        """Pixels `[n, 3, S, S]` in [-1, 1] from condition features `[n, L, d]` with DDIM and classifier-free guidance; the
-        unconditional branch is `null_features` if given, else the decoder's own learned unconditional embedding."""
-        pipe = self.pipeline()
-        n = features.shape[0]
-        cond = self.conditioner(features)
-        uncond = None
-        if guidance_scale != 1.0:
-            uncond = self.conditioner.unconditional(n) if null_features is None else self.conditioner(null_features.expand(n, -1, -1))
-        sched = pipe.make_sampler('ddim'); sched.set_timesteps(num_inference_steps)
-        c, s = self.unet.config.out_channels, self.unet.config.sample_size
-        x = torch.randn((n, c, s, s), generator=generator, dtype=cond.dtype) * sched.init_noise_sigma
-        for t in sched.timesteps:
-            eps = guided_noise(self.unet, pipe.add_coords(sched.scale_model_input(x, t)), t, cond, uncond, guidance_scale)
-            x = sched.step(eps, t, x).prev_sample
-        return pipe.from_model_space(x)
+        """Pixels `[n, 3, S, S]` in [-1, 1] from condition features `[n, L, d]` with the config's sampler (`decoder.sampler`,
+        default DDIM) and classifier-free guidance; the unconditional branch is `null_features` if given, else the decoder's
+        own unconditional input."""
+        return diffusion_sample(self.pipeline(), features, null_features, guidance_scale, num_inference_steps,
+                                self.cfg.get('sampler', 'ddim'), generator)
 
 # %% ../nbs/10_model.ipynb #f04e562d
 register_head = HEADS.register     # `@register_head('name')` on an `ImageHead` subclass: configs with head['type'] == 'name' build it
