@@ -126,3 +126,26 @@ def test_train_generate_save_load(tmp_path, batch):
     with torch.no_grad(): assert torch.equal(model(**batch).logits, again(**batch).logits)
     with pytest.raises(ValueError, match='this model does not have'):
         Trainer(model, [Stage('q', ('queries',), {'vqa': 1.0}, 1)], tmp_path / 'x')
+
+
+def test_every_decoder_a_head_declares_loads_from_local_folders(tmp_path):
+    "PUMA's head declares one UNet folder per scale; from_local_folders fills each of the per-scale decoders from its own folder."
+    from transformers import LlamaConfig, LlamaForCausalLM, CLIPVisionConfig, CLIPVisionModel
+    from diffusers import UNet2DConditionModel
+    from unified_mllm.full_scale import from_local_folders
+    cfg = UnifiedConfig.from_preset('puma-toy')
+    parts = cfg.head_class.decoder_parts(cfg)
+    assert sorted(parts) == ['unet-1', 'unet-16', 'unet-4', 'unet-64']
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(**{k: v for k, v in cfg.llm.items() if k != 'model_type'})).save_pretrained(tmp_path / 'llm')
+    CLIPVisionModel(cfg.vision_config()).save_pretrained(tmp_path / 'clip')
+    folders = {'llm': tmp_path / 'llm', 'vision': tmp_path / 'clip'}
+    for p in parts:
+        UNet2DConditionModel(**cfg.decoder['unet']).save_pretrained(tmp_path / p); folders[p] = tmp_path / p
+    model = from_local_folders(cfg, folders)
+    for k, p in enumerate(sorted(parts, key=lambda p: int(p.split('-')[1]))):
+        saved = UNet2DConditionModel.from_pretrained(tmp_path / p, use_safetensors=True).state_dict()
+        got = model.decoder.decoders[k].unet.state_dict()
+        assert all(torch.equal(got[n], saved[n]) for n in saved), p            # scale k's decoder holds folder unet-<tokens>
+    with pytest.raises(ValueError, match="no 'unet-4' entry"):
+        from_local_folders(cfg, {k: v for k, v in folders.items() if k != 'unet-4'})

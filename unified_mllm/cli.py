@@ -32,18 +32,13 @@ def write_shapes(out, n: int = 200, size: int = 32, seed: int = 0, per_task: int
     t0 = time.time()
     dd = build_shapesworld(n, size=size, seed=seed)   # checks n, size and seed
     build_s = time.time() - t0
-    ds_path = out / 'shapesworld'
-    if ds_path.exists():
-        import shutil; shutil.rmtree(ds_path)
-    tmp = out / '.shapesworld.tmp'
-    if tmp.exists():
-        import shutil; shutil.rmtree(tmp)
-    dd.save_to_disk(str(tmp)); tmp.rename(ds_path)
+    from unified_mllm.files import atomic_write, save_figure
+    ds_path = atomic_write(out / 'shapesworld', lambda p: dd.save_to_disk(str(p)))
     fig = task_grid(ShapesWorld(size, seed), per_task=per_task)
-    fig.savefig(out / 'shapesworld_tasks.png', dpi=110); plt.close(fig)
+    save_figure(fig, out / 'shapesworld_tasks.png'); plt.close(fig)
     summary = {'dataset': str(ds_path), 'grid': str(out / 'shapesworld_tasks.png'), 'tasks': list(TASKS),
                'samples_per_task': n, 'size': size, 'seed': seed, 'build_seconds': round(build_s, 2)}
-    (out / 'shapes_summary.json').write_text(json.dumps(summary, indent=2))
+    atomic_write(out / 'shapes_summary.json', lambda p: p.write_text(json.dumps(summary, indent=2)))
     return summary
 
 # %% ../nbs/04_cli.ipynb #273351b6

@@ -6,14 +6,16 @@
 from __future__ import annotations
 import copy
 import torch
+from fastcore.basics import patch
 from transformers import PretrainedConfig, CLIPVisionConfig, AutoConfig
 from .processor import recipe_layouts, ImageLayout, pyramid_slots
-from .decoder import unet_config, SCHEDULER_PRESETS
-from .encoder import CLIP_MEAN, CLIP_STD
+from .decoder import unet_config, vae_config, SCHEDULER_PRESETS
+from .encoder import CLIP_MEAN, CLIP_STD, clip_vision_config
 
 # %% auto #0
-__all__ = ['REQUIRED', 'HEADS', 'LAYER_CONTEXTS', 'ADAPTER_TYPES', 'DECODER_FIELDS', 'ADAPTER_FIELDS', 'PRESETS', 'check_fields',
-           'Registry', 'UnifiedConfig', 'list_presets', 'from_preset', 'count_parameters']
+__all__ = ['REQUIRED', 'HEADS', 'LAYER_CONTEXTS', 'ADAPTER_TYPES', 'DECODER_FIELDS', 'ADAPTER_FIELDS', 'LLM_PARTS',
+           'VISION_PARTS', 'DECODER_PARTS', 'PRESET_PARTS', 'PRESETS', 'check_fields', 'Registry', 'UnifiedConfig',
+           'list_presets', 'count_parameters']
 
 # %% ../nbs/09_config.ipynb #34531618
 REQUIRED = object()   # a field without default
@@ -267,92 +269,69 @@ def _layouts_dict(recipe, scale):
     return {k: (v.__dict__.copy() if isinstance(v, ImageLayout) else v) for k, v in out.items()}
 
 # %% ../nbs/09_config.ipynb #bb90fe46
-def _toy_vocab() -> int:  # (the toy vision tower is the Encoder chapter's toy CLIP: same shapes, gelu, CLIP normalisation)
-    return 384  # >= the ShapesWorld tokenizer's 366 entries (checked again when the model gets a processor)
+LLM_PARTS = {   # causal LMs by name: the toy Llama, and the papers' LLMs as their checkpoints' config.json write them
+    'toy-llama': dict(model_type='llama', vocab_size=384, hidden_size=128, intermediate_size=256, num_hidden_layers=4,   # vocab >= the
+                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024,                        # toy tokenizer's 366
+                      tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2),
+    'vicuna-7b': dict(model_type='llama', vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+                      num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=2048, rms_norm_eps=1e-6,
+                      tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2),
+    'llama3-8b': dict(model_type='llama', vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                      num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192, rms_norm_eps=1e-5,
+                      rope_theta=500000.0, tie_word_embeddings=False, bos_token_id=128000, eos_token_id=128001),
+}
+VISION_PARTS = {'toy-clip': clip_vision_config('toy'), 'clip-vit-l14': clip_vision_config('full')}   # the Encoder chapter's
+_CLIP_READ = dict(drop_cls=True, frozen=True, image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD))
 
-def _listed(d: dict) -> dict:  # JSON-shaped copy (tuples -> lists) so a config survives save/load unchanged
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+def _toy_decoder(**kw) -> dict:   # the Decoder chapter's pixel-space toy decoder (space-to-depth UNet, x0 target, no Min-SNR)
+    return dict(image_size=32, vae=None, num_inference_steps=15, guidance_scale=2.0, negative='decoder', snr_gamma=None,
+                space_to_depth=2, scheduler=dict(SCHEDULER_PRESETS['toy']), **kw)
+
+DECODER_PARTS = {   # decoders by name: the toy pixel UNets, and the papers' Stable Diffusion UNets with their VAEs
+    'toy-dream': _toy_decoder(pos_embedding=True, unet=unet_config('toy', cross_attention_dim=64, in_channels=12 + 64)),  # spatial condition
+    'toy-scales': _toy_decoder(coord_channels=True, uncond='blank',          # the granularity chapter's decoder, one per scale
+                               unet=unet_config('toy', cross_attention_dim=64, attention_head_dim=32, class_embed_type='projection',
+                                                projection_class_embeddings_input_dim=64, in_channels=14 + 64, out_channels=12)),
+    'sd21-base': dict(image_size=512, num_inference_steps=100, guidance_scale=3.5, vae=vae_config('sd'),
+                      unet=unet_config('sd21-base'), scheduler=dict(SCHEDULER_PRESETS['sd'])),
+    'sdxl': dict(image_size=1024, num_inference_steps=50, guidance_scale=2.0, negative='decoder', uncond='blank', sampler='ddpm',
+                 vae=vae_config('sdxl'), unet=unet_config('sdxl'), scheduler=dict(SCHEDULER_PRESETS['sd'])),
+}
+
+PRESET_PARTS = {   # a recipe preset picks its parts by name (with the few fields it changes) and its head
+    'dreamllm-toy': dict(recipe='dreamllm', scale='toy', vision=('toy-clip', dict(feature_layer=-2)), adapter='mlp', llm='toy-llama',
+                         head=dict(type='dream', n_queries=64, cond_dim=64, cond_dropout=0.0, image_loss_weight=10.0, feature_loss_weight=1.0),
+                         decoder='toy-dream'),
+    'dreamllm-7b': dict(recipe='dreamllm', scale='full', vision=('clip-vit-l14', dict(feature_layer=-2)), adapter='linear',
+                        llm=('vicuna-7b', dict(vocab_size=32000 + 7)),    # + the 7 image tokens of unified_mllm.processor.SPECIAL_TOKENS
+                        head=dict(type='dream', n_queries=64, cond_dim=1024, cond_dropout=0.1, image_loss_weight=10.0), decoder='sd21-base'),
+    'puma-toy': dict(recipe='puma', scale='toy', vision=('toy-clip', dict(feature_layer=-2, pyramid_levels=4, seen_pyramid=True)),
+                     adapter='mlp', llm='toy-llama', decoder='toy-scales',
+                     head=dict(type='autoregressive', feature_dim=64, pyramid_levels=4, scale_weights=[128.0, 64.0, 8.0, 1.0], image_loss_weight=1.0,
+                               decode_scale=64)),
+    'puma-8b': dict(recipe='puma', scale='full', vision=('clip-vit-l14', dict(feature_layer=-1, pyramid_levels=5, seen_pyramid=True)),
+                    adapter='linear', llm=('llama3-8b', dict(pad_token_id=128004)), decoder='sdxl', processor=dict(made_image_size=1024),
+                    head=dict(type='autoregressive', feature_dim=1024, pyramid_levels=5, scale_weights=[1024.0, 512.0, 64.0, 8.0, 1.0], image_loss_weight=1.0,
+                              decode_scale=256)),
+}
+
+def _part(table: dict, pick, what: str) -> dict:
+    "A part by name, or (name, {fields it changes}), as a fresh dict."
+    name, changes = pick if isinstance(pick, tuple) else (pick, {})
+    if name not in table: raise ValueError(f'unknown {what} part {name!r}; use one of {list(table)}')
+    return copy.deepcopy({**table[name], **changes})
 
 def _preset_dicts(name: str) -> dict:
-    if name == 'dreamllm-toy':
-        vh, lh, cond = 64, 128, 64
-        return dict(
-            recipe='dreamllm', scale='toy',
-            vision=dict(image_size=32, patch_size=4, hidden_size=vh, intermediate_size=4 * vh, num_hidden_layers=3,
-                        num_attention_heads=4, projection_dim=vh, hidden_act='gelu', feature_layer=-2, drop_cls=True,
-                        pyramid_levels=1, frozen=True, image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD)),
-            adapter=dict(type='mlp', in_dim=vh, out_dim=lh),
-            llm=dict(model_type='llama', vocab_size=_toy_vocab(), hidden_size=lh, intermediate_size=2 * lh,
-                     num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024,
-                     tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2),
-            head=dict(type='dream', n_queries=64, hidden_size=lh, cond_dim=cond, cond_dropout=0.0,
-                      image_loss_weight=10.0, feature_loss_weight=1.0),
-            decoder=dict(image_size=32, vae=None, num_inference_steps=15, guidance_scale=2.0, negative='decoder', snr_gamma=None, pos_embedding=True,
-                         space_to_depth=2, unet=_listed(unet_config('toy', cross_attention_dim=cond, in_channels=12 + cond)),   # the Decoder chapter's toy UNet, spatial condition
-                         scheduler=dict(SCHEDULER_PRESETS['toy'])),
-            processor=_layouts_dict('dreamllm', 'toy'))
-    if name == 'dreamllm-7b':
-        return dict(
-            recipe='dreamllm', scale='full',
-            vision=dict(image_size=224, patch_size=14, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-                        num_attention_heads=16, projection_dim=768, hidden_act='quick_gelu', feature_layer=-2,
-                        drop_cls=True, pyramid_levels=1, frozen=True, image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD)),
-            adapter=dict(type='linear', in_dim=1024, out_dim=4096),
-            llm=dict(model_type='llama', vocab_size=32000 + 7, hidden_size=4096, intermediate_size=11008,
-                     num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=2048,
-                     rms_norm_eps=1e-6, tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2),
-            head=dict(type='dream', n_queries=64, hidden_size=4096, cond_dim=1024, cond_dropout=0.1,
-                      image_loss_weight=10.0),
-            decoder=dict(image_size=512, num_inference_steps=100, guidance_scale=3.5,
-                         vae=dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[128, 256, 512, 512],
-                                  layers_per_block=2, sample_size=512, scaling_factor=0.18215,
-                                  down_block_types=['DownEncoderBlock2D'] * 4, up_block_types=['UpDecoderBlock2D'] * 4),
-                         unet=dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
-                                   block_out_channels=[320, 640, 1280, 1280], attention_head_dim=[5, 10, 20, 20],
-                                   cross_attention_dim=1024, use_linear_projection=True,
-                                   down_block_types=['CrossAttnDownBlock2D'] * 3 + ['DownBlock2D'],
-                                   up_block_types=['UpBlock2D'] + ['CrossAttnUpBlock2D'] * 3),
-                         scheduler=dict(num_train_timesteps=1000, beta_schedule='scaled_linear', beta_start=0.00085,
-                                        beta_end=0.012, prediction_type='epsilon', clip_sample=False)),
-            processor=_layouts_dict('dreamllm', 'full'))
-    if name == 'puma-toy':
-        d = _preset_dicts('dreamllm-toy')
-        vh, lh = d['vision']['hidden_size'], d['llm']['hidden_size']
-        unet = _listed(unet_config('toy', cross_attention_dim=vh, attention_head_dim=32, class_embed_type='projection',
-                                   projection_class_embeddings_input_dim=vh, in_channels=14 + vh, out_channels=12))
-        return dict(
-            recipe='puma', scale='toy',
-            vision={**d['vision'], 'pyramid_levels': 4, 'seen_pyramid': True},       # 8x8 grid -> 1, 4, 16, 64 tokens
-            adapter=d['adapter'], llm=d['llm'],
-            head=dict(type='autoregressive', hidden_size=lh, feature_dim=vh, pyramid_levels=4,
-                      scale_weights=[128.0, 64.0, 8.0, 1.0], image_loss_weight=1.0, decode_scale=64),
-            decoder=dict(image_size=32, vae=None, num_inference_steps=15, guidance_scale=2.0, negative='decoder', snr_gamma=None,
-                         space_to_depth=2, coord_channels=True, uncond='blank', unet=unet,
-                         scheduler=dict(SCHEDULER_PRESETS['toy'])),      # the granularity chapter's decoder, one per scale
-            processor=_layouts_dict('puma', 'toy'))
-    if name == 'puma-8b':
-        return dict(
-            recipe='puma', scale='full',
-            vision=dict(image_size=224, patch_size=14, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-                        num_attention_heads=16, projection_dim=768, hidden_act='quick_gelu', feature_layer=-1,
-                        drop_cls=True, pyramid_levels=5, seen_pyramid=True, frozen=True, image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD)),
-            adapter=dict(type='linear', in_dim=1024, out_dim=4096),
-            llm=dict(model_type='llama', vocab_size=128256, hidden_size=4096, intermediate_size=14336,
-                     num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192,
-                     rope_theta=500000.0, rms_norm_eps=1e-5, tie_word_embeddings=False,
-                     pad_token_id=128004, bos_token_id=128000, eos_token_id=128001),
-            head=dict(type='autoregressive', hidden_size=4096, feature_dim=1024, pyramid_levels=5,
-                      scale_weights=[1024.0, 512.0, 64.0, 8.0, 1.0], image_loss_weight=1.0, decode_scale=256),
-            decoder=dict(image_size=1024, num_inference_steps=50, guidance_scale=2.0, negative='decoder', uncond='blank',
-                         sampler='ddpm',
-                         vae=dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[128, 256, 512, 512],
-                                  layers_per_block=2, sample_size=1024, scaling_factor=0.13025,
-                                  down_block_types=['DownEncoderBlock2D'] * 4, up_block_types=['UpDecoderBlock2D'] * 4),
-                         unet=_listed({k: list(v) if isinstance(v, tuple) else v for k, v in unet_config('sdxl').items()}),
-                         scheduler=dict(num_train_timesteps=1000, beta_schedule='scaled_linear', beta_start=0.00085,
-                                        beta_end=0.012, prediction_type='epsilon', clip_sample=False)),
-            processor={**_layouts_dict('puma', 'full'), 'made_image_size': 1024})
-    raise ValueError(f'unknown preset {name!r}; use one of {list_presets()}')
+    "The constructor arguments of preset `name`, composed from its parts; the adapter's and the head's input widths follow the parts."
+    if name not in PRESET_PARTS: raise ValueError(f'unknown preset {name!r}; use one of {list_presets()}')
+    p = PRESET_PARTS[name]
+    vision = {**_part(VISION_PARTS, p['vision'], 'vision'), **_CLIP_READ}
+    vision = {**vision, **(p['vision'][1] if isinstance(p['vision'], tuple) else {})}
+    llm, decoder = _part(LLM_PARTS, p['llm'], 'llm'), _part(DECODER_PARTS, p['decoder'], 'decoder')
+    head = {**copy.deepcopy(p['head']), 'hidden_size': llm['hidden_size']}
+    return dict(recipe=p['recipe'], scale=p['scale'], vision=vision, llm=llm, head=head, decoder=decoder,
+                adapter=dict(type=p['adapter'], in_dim=vision['hidden_size'], out_dim=llm['hidden_size']),
+                processor={**_layouts_dict(p['recipe'], p['scale']), **p.get('processor', {})})
 
 PRESETS = {'dreamllm-toy': 'DreamLLM on a CPU: 32 px ShapesWorld, 4-layer Llama (hidden 128), 64 dream queries, pixel UNet',
            'dreamllm-7b': 'DreamLLM-7B: Vicuna-7B v1.1, CLIP ViT-L/14@224 layer -2, 64 dream queries, SD 2.1-base',
@@ -363,8 +342,8 @@ def list_presets() -> dict:
     "Names of the presets `UnifiedConfig.from_preset` knows, with one line each."
     return dict(PRESETS)
 
-@classmethod
-def from_preset(cls, name: str, **overrides) -> UnifiedConfig:
+@patch(cls_method=True)
+def from_preset(cls: UnifiedConfig, name: str, **overrides) -> UnifiedConfig:
     """A named preset (see `list_presets`); `overrides` replace whole fields, or keys of a sub-config as `llm={'num_hidden_layers': 2}`
     (a `head` of another `type` replaces the preset's head)."""
     d = _preset_dicts(name)
@@ -374,8 +353,6 @@ def from_preset(cls, name: str, **overrides) -> UnifiedConfig:
         if isinstance(v, dict) and isinstance(d.get(k), dict) and not other_kind: d[k] = {**d[k], **v}
         else: d[k] = v                    # (a head of another type starts from its own fields, not the preset's)
     return cls(**d)
-
-UnifiedConfig.from_preset = from_preset
 
 # %% ../nbs/09_config.ipynb #cec3b360
 def count_parameters(config: UnifiedConfig) -> dict:

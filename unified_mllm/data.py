@@ -4,12 +4,12 @@
 
 # %% ../nbs/01_data.ipynb #c34e8cd7
 from __future__ import annotations
-import json, time, zlib, itertools
+import time, zlib
 from pathlib import Path
 import numpy as np
 import PIL.Image, PIL.ImageDraw
 import datasets
-from .documents import Text, Img, doc_to_row, row_to_doc, DOCUMENT_FEATURES
+from .documents import Text, Img, doc_to_row, DOCUMENT_FEATURES
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLORS', 'SIZES', 'POSITIONS', 'NUMBER_WORDS', 'MAX_OBJECTS', 'SUPERSAMPLE', 'OBJECT_TEMPLATES',
@@ -476,13 +476,7 @@ def build_shapesworld(n: int = 1000, tasks=None, size: int = 32, seed: int = 0, 
     dd = datasets.DatasetDict({t: world.dataset(t, n, num_proc=num_proc) for t in tasks})
     if verbose: print(f'built {n * len(tasks):,} samples in {time.time() - t0:.1f}s')
     if path is not None:
-        import shutil, tempfile
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix='.tmp-'))
-        try:
-            dd.save_to_disk(str(tmp))
-            tmp.rename(path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True); raise
+        from unified_mllm.files import atomic_write
+        atomic_write(path, lambda p: dd.save_to_disk(str(p)), keep_existing=True)
         dd = datasets.load_from_disk(str(path))
     return dd

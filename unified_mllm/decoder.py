@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_decoder.ipynb #486f36d5
 from __future__ import annotations
-import copy, json, math, os, time
+import copy, math, time
 from pathlib import Path
 import numpy as np
 import PIL.Image
@@ -16,7 +16,7 @@ from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler, DiffusionPip
 from diffusers.configuration_utils import register_to_config
 from diffusers.pipelines.pipeline_utils import ImagePipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
-from .encoder import VisionEncoder, check_pixels, images_to_tensor, tensor_to_images, require_safetensors
+from .encoder import VisionEncoder, check_pixels, tensor_to_images, require_safetensors
 from .multigranular import pool2x2
 
 # %% auto #0

@@ -5,8 +5,7 @@
 # %% ../nbs/00_documents.ipynb #981e26d6
 from __future__ import annotations
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 import PIL.Image
 
 # %% auto #0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_encoder.ipynb #b2cda9f6
 from __future__ import annotations
-import json, math, os, shutil, tempfile, time
+import json, os, time
 from pathlib import Path
 import numpy as np
 import PIL.Image
@@ -13,14 +13,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from transformers import (CLIPVisionConfig, CLIPVisionModel, CLIPTextConfig, CLIPConfig, CLIPModel,
                           PretrainedConfig, PreTrainedModel, PreTrainedTokenizerFast)
+from .files import atomic_write
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_PRETRAIN', 'QUICK_PRETRAIN',
            'VisionEncoderConfig', 'clip_vision_config', 'encoder_config', 'images_to_tensor', 'tensor_to_images',
            'check_pixels', 'require_safetensors', 'VisionEncoder', 'caption_tokenizer', 'sincos_2d',
            'init_sincos_positions', 'toy_clip', 'clip_embed', 'retrieval_top1', 'shapes_pairs', 'shape_twins',
-           'pretrain_toy_clip', 'default_cache_dir', 'atomic_save_dir', 'get_toy_clip', 'get_toy_encoder',
-           'shape_probe']
+           'pretrain_toy_clip', 'default_cache_dir', 'get_toy_clip', 'get_toy_encoder', 'shape_probe']
 
 # %% ../nbs/05_encoder.ipynb #d57f9e9e
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]  # CLIP's published pixel normalisation (lists: configs store them as JSON)
@@ -334,20 +334,6 @@ def default_cache_dir(cache_dir=None) -> Path:
     "`cache_dir`, else env `UNIFIED_MLLM_CACHE`, else `~/.cache/unified_mllm`."
     return Path(cache_dir or os.environ.get('UNIFIED_MLLM_CACHE') or Path.home() / '.cache' / 'unified_mllm')
 
-def atomic_save_dir(final: Path, write) -> Path:
-    "Call `write(tmp_dir)`, then rename the folder to `final`; if `final` appeared meanwhile, keep it and drop ours."
-    final = Path(final); final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f'.tmp-{final.name}-'))
-    try:
-        write(tmp)
-        try: tmp.rename(final)
-        except OSError:
-            if not final.exists(): raise
-            shutil.rmtree(tmp, ignore_errors=True)  # somebody else finished first: theirs is as good
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return final
-
 def get_toy_clip(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bool = True, **train_kwargs) -> dict:
     "The pretrained toy CLIP (clip, tokenizer, encoder, metrics), loaded from the cache or trained and cached."
     kw = {**(QUICK_PRETRAIN if quick else TOY_PRETRAIN), **train_kwargs}
@@ -358,11 +344,11 @@ def get_toy_clip(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bo
         if verbose: print(f'training the toy encoder ({name}); it will be cached in {path}')
         r = pretrain_toy_clip(seed=seed, progress=verbose, **kw)
         def write(d):
-            r['clip'].save_pretrained(d / 'clip'); r['tokenizer'].save_pretrained(d / 'tokenizer')
+            d.mkdir(); r['clip'].save_pretrained(d / 'clip'); r['tokenizer'].save_pretrained(d / 'tokenizer')
             r['encoder'].save_pretrained(d / 'encoder')
             (d / 'log.json').write_text(json.dumps(r['log']))
             (d / 'metrics.json').write_text(json.dumps(r['metrics'], indent=1))
-        atomic_save_dir(path, write)
+        atomic_write(path, write, keep_existing=True)   # (if another process cached it meanwhile, theirs is kept)
     elif verbose: print(f'loading the cached toy encoder from {path}')
     return {'clip': CLIPModel.from_pretrained(require_safetensors(path / 'clip'), use_safetensors=True).eval(),
             'tokenizer': PreTrainedTokenizerFast.from_pretrained(path / 'tokenizer'),

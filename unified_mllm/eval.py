@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_eval.ipynb #7de1a468
 from __future__ import annotations
-import os, re, json, math, time, shutil, hashlib, inspect, itertools, tempfile
+import re, json, math, time, hashlib, inspect, itertools
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,8 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 from .data import (SHAPES, COLORS, SIZES, POSITIONS, EVAL_CATEGORIES, random_scene, rng_for,
                                draw_objects, parse_caption, relation_holds)
-from .encoder import default_cache_dir, atomic_save_dir, require_safetensors
+from .encoder import default_cache_dir, require_safetensors
+from .files import atomic_write
 
 # %% auto #0
 __all__ = ['BLUR_SIGMA', 'JUDGE_ARCH_KEYS', 'ATTRIBUTES', 'PSNR_CAP', 'resize_images', 'to_image_tensor', 'gaussian_blur',
@@ -342,7 +343,7 @@ def get_judge(cache_dir=None, size: int = 32, **train_kwargs) -> AttributeJudge:
     if (path / 'config.json').exists():
         return AttributeJudge.from_pretrained(require_safetensors(path), use_safetensors=True).eval()
     judge = train_judge(size=size, **train_kwargs)
-    atomic_save_dir(path, judge.save_pretrained)   # if another process saved the same judge first, theirs is kept
+    atomic_write(path, judge.save_pretrained, keep_existing=True)   # if another process saved the same judge first, theirs is kept
     return judge
 
 # %% ../nbs/03_eval.ipynb #7636e5da

@@ -8,6 +8,8 @@ import argparse, functools, json, math, time
 from pathlib import Path
 import torch, torch.nn as nn
 from accelerate import init_empty_weights
+from .config import LLM_PARTS, VISION_PARTS
+from .decoder import unet_config, vae_config
 
 # %% auto #0
 __all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_STAGES', 'STRATEGIES', 'build_component',
@@ -17,45 +19,19 @@ __all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_
            'train_main']
 
 # %% ../nbs/15_full_scale.ipynb #be81c343
-_SD_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[128, 256, 512, 512],
-               layers_per_block=2, sample_size=512, down_block_types=['DownEncoderBlock2D'] * 4,
-               up_block_types=['UpDecoderBlock2D'] * 4)
-
-COMPONENTS = {
-    'vicuna-7b': dict(
-        hf_id='lmsys/vicuna-7b-v1.1', kind='llm', cls='LlamaForCausalLM', expected=6.74e9,
-        config=dict(model_type='llama', vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
-                    num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=2048, rms_norm_eps=1e-6,
-                    tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2)),
-    'llama3-8b': dict(
-        hf_id='meta-llama/Meta-Llama-3-8B', kind='llm', cls='LlamaForCausalLM', expected=8.03e9,
-        config=dict(model_type='llama', vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-                    num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192, rms_norm_eps=1e-5,
-                    rope_theta=500000.0, tie_word_embeddings=False, bos_token_id=128000, eos_token_id=128001)),
-    'clip-vit-l14': dict(
-        hf_id='openai/clip-vit-large-patch14', kind='vision', cls='CLIPVisionModel', expected=303e6,
-        config=dict(image_size=224, patch_size=14, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-                    num_attention_heads=16, projection_dim=768, hidden_act='quick_gelu')),
-    'sd21-unet': dict(
-        hf_id='stabilityai/stable-diffusion-2-1-base', subfolder='unet', kind='unet', cls='UNet2DConditionModel', expected=866e6,
-        config=dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=[320, 640, 1280, 1280],
-                    attention_head_dim=[5, 10, 20, 20], cross_attention_dim=1024, use_linear_projection=True,
-                    down_block_types=['CrossAttnDownBlock2D'] * 3 + ['DownBlock2D'],
-                    up_block_types=['UpBlock2D'] + ['CrossAttnUpBlock2D'] * 3)),
-    'sd-vae': dict(
-        hf_id='stabilityai/stable-diffusion-2-1-base', subfolder='vae', kind='vae', cls='AutoencoderKL', expected=83.7e6,
-        config=dict(_SD_VAE, scaling_factor=0.18215)),
-    'sdxl-unet': dict(
-        hf_id='stabilityai/stable-diffusion-xl-base-1.0', subfolder='unet', kind='unet', cls='UNet2DConditionModel', expected=2.57e9,
-        config=dict(sample_size=128, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=[320, 640, 1280],
-                    attention_head_dim=[5, 10, 20], transformer_layers_per_block=[1, 2, 10], cross_attention_dim=2048,
-                    use_linear_projection=True, addition_embed_type='text_time', addition_time_embed_dim=256,
-                    projection_class_embeddings_input_dim=2816,
-                    down_block_types=['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
-                    up_block_types=['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'])),
-    'sdxl-vae': dict(
-        hf_id='stabilityai/stable-diffusion-xl-base-1.0', subfolder='vae', kind='vae', cls='AutoencoderKL', expected=83.7e6,
-        config=dict(_SD_VAE, sample_size=1024, scaling_factor=0.13025)),
+COMPONENTS = {   # the pretrained parts the presets are made of (configs from the Config, Encoder and Decoder chapters' registries)
+    'vicuna-7b': dict(hf_id='lmsys/vicuna-7b-v1.1', kind='llm', cls='LlamaForCausalLM', expected=6.74e9, config=LLM_PARTS['vicuna-7b']),
+    'llama3-8b': dict(hf_id='meta-llama/Meta-Llama-3-8B', kind='llm', cls='LlamaForCausalLM', expected=8.03e9, config=LLM_PARTS['llama3-8b']),
+    'clip-vit-l14': dict(hf_id='openai/clip-vit-large-patch14', kind='vision', cls='CLIPVisionModel', expected=303e6,
+                         config=VISION_PARTS['clip-vit-l14']),
+    'sd21-unet': dict(hf_id='stabilityai/stable-diffusion-2-1-base', subfolder='unet', kind='unet', cls='UNet2DConditionModel',
+                      expected=866e6, config=unet_config('sd21-base')),
+    'sd-vae': dict(hf_id='stabilityai/stable-diffusion-2-1-base', subfolder='vae', kind='vae', cls='AutoencoderKL', expected=83.7e6,
+                   config=vae_config('sd')),
+    'sdxl-unet': dict(hf_id='stabilityai/stable-diffusion-xl-base-1.0', subfolder='unet', kind='unet', cls='UNet2DConditionModel',
+                      expected=2.57e9, config=unet_config('sdxl-base')),
+    'sdxl-vae': dict(hf_id='stabilityai/stable-diffusion-xl-base-1.0', subfolder='vae', kind='vae', cls='AutoencoderKL', expected=83.7e6,
+                     config=vae_config('sdxl')),
 }
 
 def build_component(name: str, config: dict | None = None, empty: bool = True) -> nn.Module:

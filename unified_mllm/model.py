@@ -12,8 +12,7 @@ from safetensors.torch import save_file, load_file
 from transformers import PreTrainedModel, AutoModelForCausalLM
 from transformers.utils import ModelOutput
 from diffusers import UNet2DConditionModel, DDPMScheduler
-from .decoder import (FeatureConditioner, FeatureDecoderPipeline, load_vae, unet_forward, guided_noise,
-                                  diffusion_target, min_snr_weights, pool_to_tokens)
+from .decoder import FeatureConditioner, FeatureDecoderPipeline, load_vae, pool_to_tokens
 from .config import UnifiedConfig, HEADS, LAYER_CONTEXTS, REQUIRED
 from .processor import UnifiedProcessor, SPECIAL_TOKENS
 from .files import atomic_write

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_processor.ipynb #81080329
 from __future__ import annotations
-import copy, functools, json, os, shutil, string, tempfile
+import copy, functools, json, shutil, string, tempfile
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -13,6 +13,7 @@ import torch
 from tokenizers import Tokenizer, models, trainers, normalizers, pre_tokenizers, decoders
 from transformers import PreTrainedTokenizerFast, BatchFeature
 from .documents import Text, Img, check_document, row_to_doc
+from .files import atomic_write
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'SPACE', 'ALPHABET', 'VISION_TOKEN', 'RECIPES', 'SCALES', 'PADDING_SIDES', 'KINDS', 'KIND_COLORS',
@@ -477,17 +478,14 @@ UnifiedProcessor.token_kinds, UnifiedProcessor.explain = _token_kinds, _explain
 
 # %% ../nbs/02_processor.ipynb #3b0c9ad9
 def _save_pretrained(self, save_directory) -> Path:
-    "Write tokenizer files and `unified_processor.json` into `save_directory` (each file written atomically)."
+    """Write tokenizer files and `unified_processor.json` into `save_directory`, each file with `atomic_write`; the processor
+    config goes last, so a folder that has it has the whole processor (a model folder holds more files than ours)."""
     d = Path(save_directory); d.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=d, prefix='.tmp-'))
-    try:
-        self.tokenizer.save_pretrained(str(tmp))
-        (tmp / self.config_name).write_text(json.dumps({'format': 'unified_mllm.UnifiedProcessor', 'format_version': 1,
-                                                        **self.config.to_dict()}, indent=2))
-        names = sorted(p.name for p in tmp.iterdir())
-        for n in sorted(names, key=lambda n: n == self.config_name): os.replace(tmp / n, d / n)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with tempfile.TemporaryDirectory(dir=d, prefix='.tmp-') as tmp:
+        self.tokenizer.save_pretrained(tmp)
+        for f in sorted(Path(tmp).iterdir(), key=lambda p: p.name): atomic_write(d / f.name, lambda p, f=f: shutil.copyfile(f, p))
+    cfg = json.dumps({'format': 'unified_mllm.UnifiedProcessor', 'format_version': 1, **self.config.to_dict()}, indent=2)
+    atomic_write(d / self.config_name, lambda p: p.write_text(cfg))
     return d
 
 @classmethod

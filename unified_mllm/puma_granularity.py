@@ -4,16 +4,15 @@
 
 # %% ../nbs/08_puma_granularity.ipynb #afcbdd6e
 from __future__ import annotations
-import json, math, os, time
+import json, os, time
 from pathlib import Path
 import numpy as np
-import PIL.Image
 import torch
 from .data import ShapesWorld
-from .encoder import (VisionEncoder, get_toy_encoder, images_to_tensor, tensor_to_images, default_cache_dir,
-                                  atomic_save_dir)
+from .encoder import (VisionEncoder, get_toy_encoder, images_to_tensor, tensor_to_images, default_cache_dir)
 from .multigranular import pyramid, scale_token_counts
-from .decoder import FeatureDecoderPipeline, build_decoder, train_decoder, image_grid, pool_to_tokens
+from .decoder import FeatureDecoderPipeline, build_decoder, train_decoder, pool_to_tokens
+from .files import atomic_write, save_figure
 
 # %% auto #0
 __all__ = ['EVAL_START', 'GRANULARITY_SETTINGS', 'DECODER_ARCH', 'PUMA_TABLE1', 'shapes_images', 'scale_features',
@@ -75,7 +74,7 @@ def get_scale_decoders(encoder: VisionEncoder | None = None, cache_dir=None, qui
                       'settings': st, 'seed': seed}
             def write(d, pipe=pipe, record=record):
                 pipe.save_pretrained(d); (d / 'record.json').write_text(json.dumps(record, indent=1))
-            atomic_save_dir(path, write)
+            atomic_write(path, write, keep_existing=True)
         pipe = FeatureDecoderPipeline.from_pretrained(path, encoder=encoder)
         pipe.unet.requires_grad_(False); pipe.conditioner.requires_grad_(False)   # frozen; train_decoder unfreezes
         pipe.set_progress_bar_config(disable=True)
@@ -243,17 +242,11 @@ def granularity_table(result: dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/08_puma_granularity.ipynb #1184dc36
-def _atomic_write(path: Path, write):
-    tmp = path.with_name(f'.tmp-{path.name}')
-    try: write(tmp); tmp.replace(path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-
 def reproduce_puma_granularity(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
                                **overrides) -> dict:
     """PUMA Table 1 / Fig. 3 at toy scale: per-scale reconstruction, diversity and judge preservation; writes JSON + 2 PNGs.
     `overrides` change `GRANULARITY_SETTINGS` (e.g. `steps=1000`)."""
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     from unified_mllm.eval import get_judge
     t0 = time.time()
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -273,10 +266,10 @@ def reproduce_puma_granularity(out_dir, quick: bool = False, seed: int = 0, cach
                   torch_threads=torch.get_num_threads(), puma_table1=PUMA_TABLE1)
     with plt.ioff():
         f1 = granularity_figure(images, ev['decodes']); f2 = metrics_figure(result)
-        _atomic_write(out / 'puma_granularity.png', lambda p: f1.savefig(p, dpi=120, format='png'))
-        _atomic_write(out / 'puma_granularity_metrics.png', lambda p: f2.savefig(p, dpi=120, format='png'))
+        save_figure(f1, out / 'puma_granularity.png', dpi=120)
+        save_figure(f2, out / 'puma_granularity_metrics.png', dpi=120)
         plt.close(f1); plt.close(f2)
     result['wall_seconds'] = time.time() - t0
-    _atomic_write(out / 'puma_granularity.json', lambda p: p.write_text(json.dumps(result, indent=1)))
+    atomic_write(out / 'puma_granularity.json', lambda p: p.write_text(json.dumps(result, indent=1)))
     if progress: print(granularity_table(result)); print(f"wall time {result['wall_seconds']:.0f}s")
     return result
