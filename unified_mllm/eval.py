@@ -116,9 +116,7 @@ def _conv_block(cin, cout):
 
 class AttributeJudge(PreTrainedModel):
     "Reads a ShapesWorld image cell by cell: for each of the 9 cells, empty-or-shape, colour and size."
-    config_class = JudgeConfig
-    base_model_prefix = 'judge'
-    main_input_name = 'pixel_values'
+    config_class, base_model_prefix, main_input_name = JudgeConfig, 'judge', 'pixel_values'
 
     def __init__(self, config: JudgeConfig):
         super().__init__(config)
