@@ -149,3 +149,18 @@ def test_every_decoder_a_head_declares_loads_from_local_folders(tmp_path):
         assert all(torch.equal(got[n], saved[n]) for n in saved), p            # scale k's decoder holds folder unet-<tokens>
     with pytest.raises(ValueError, match="no 'unet-4' entry"):
         from_local_folders(cfg, {k: v for k, v in folders.items() if k != 'unet-4'})
+
+
+def test_layer_context_sees_made_images_after_their_block():
+    "A PUMA made image (no seen copy) is readable by the tokens after its block, never by its own slots; generation agrees."
+    torch.manual_seed(0)
+    model = UnifiedMLLM.from_preset('puma-toy', layer_context={**CTX, 'gate': 0.5})
+    w = ShapesWorld(32, 0)
+    b = model.check_batch(dict(model.processor([w.document('text_to_image', 0)[0]])))
+    ctx = model.image_context(b)
+    assert ctx.features.shape[0] == 1 and int(ctx.start[0]) == int(b['made_positions'][0, -1]) + 1   # after </img>
+    vis = ctx.visible()[0, :, 0]
+    assert not vis[:int(b['made_positions'][0, -1]) + 2].any() and vis[int(b['made_positions'][0, -1]) + 2:].all()
+    p = [Text('tell a story in pictures.')]
+    kw = dict(max_new_tokens=4, max_images=1, force_image=True, num_inference_steps=1, guidance_scale=1.0, return_ids=True)
+    assert generate(model, p, **kw)[1] == generate(model, p, use_cache=False, **kw)[1]

@@ -60,6 +60,10 @@ class GenerationContext:
         if self.images is not None: self.images = self.images.add(m.vision_tokens(seen), self.length + len(opening))
         return self.step(torch.cat(opening + [m.encode_images(seen).to(emb.weight.dtype)] + tok('seen_close'), 1))
 
+    def add_made(self, pixels: torch.Tensor):
+        "Register a made image whose block just ended (it is in the sequence already): the tokens that follow may read it."
+        if self.images is not None: self.images = self.images.add(self.model.vision_tokens(pixels), self.length - 1)
+
 def text_mask(model) -> torch.Tensor:
     "Bool `[vocab]`: True where the generator may emit a token: the tokenizer's tokens but those the head blocks (`blocked_tokens`)."
     V = model.llm.get_output_embeddings().weight.shape[0]

@@ -384,6 +384,7 @@ def check_batch(self: UnifiedMLLM, batch: dict) -> dict:
             if not bool((ids[bi[:, None], pos] == slot).all()):
                 raise ValueError(f'some {w}_positions do not point at {w} slot tokens in input_ids; the document text and '
                                  f'its images are out of step')
+    if b.get('seen_from_made') is None: b['seen_from_made'] = torch.full((b['seen_positions'].shape[0],), -1, dtype=torch.long)
     return b
 
 @patch
@@ -423,12 +424,24 @@ def embed(self: UnifiedMLLM, batch: dict) -> torch.Tensor:
 
 @patch
 def image_context(self: UnifiedMLLM, batch: dict) -> ImageContext | None:
-    "The `ImageContext` of a checked batch's seen images for the layer-context modules (None when the model has none)."
+    """The `ImageContext` of a checked batch for the layer-context modules (None when the model has none): every seen image,
+    readable after its first slot, and every made image that is not re-inserted as a seen copy (`seen_from_made`),
+    readable after its block — a made image's own slots never see it, in training as in generation."""
     if self.layer_context is None: return None
-    px, ids = batch['pixel_values'], batch['input_ids']
-    feats = self.vision_tokens(px) if px.shape[0] else px.new_zeros(0, self.config.n_seen_tokens, self.config.vision['hidden_size'])
-    start = batch['seen_positions'][:, 0] if px.shape[0] else ids.new_zeros(0)
-    return ImageContext(feats, batch['seen_batch_index'], start, torch.arange(ids.shape[1], device=ids.device).expand(ids.shape[0], -1))
+    ids, dev = batch['input_ids'], batch['input_ids'].device
+    copies = set(batch['seen_from_made'].tolist())
+    made = [i for i in range(batch['made_positions'].shape[0]) if i not in copies]
+    close = self.token_ids['made_close'] is not None if self.config.token_ids else True
+    feats, where, start = [], [], []
+    if batch['pixel_values'].shape[0]:
+        feats.append(self.vision_tokens(batch['pixel_values'])); where.append(batch['seen_batch_index'])
+        start.append(batch['seen_positions'][:, 0])
+    if made:
+        feats.append(self.vision_tokens(batch['made_pixel_values'][made])); where.append(batch['made_batch_index'][made])
+        start.append(batch['made_positions'][made, -1] + int(close))
+    if not feats: feats, where, start = [ids.new_zeros(0, self.config.n_seen_tokens, self.config.vision['hidden_size']).float()], [ids.new_zeros(0)], [ids.new_zeros(0)]
+    positions = torch.arange(ids.shape[1], device=dev).expand(ids.shape[0], -1)
+    return ImageContext(torch.cat(feats), torch.cat(where), torch.cat(start), positions)
 
 @patch
 def run_backbone(self: UnifiedMLLM, inputs_embeds: torch.Tensor, images: ImageContext | None = None, **kwargs):
@@ -460,11 +473,11 @@ def sample_images(self: UnifiedMLLM, cond, generator=None, guidance_scale=None, 
 
 @patch
 def forward(self: UnifiedMLLM, input_ids, attention_mask=None, labels=None, pixel_values=None, seen_batch_index=None,
-            seen_positions=None, made_pixel_values=None, made_batch_index=None, made_positions=None,
+            seen_positions=None, seen_from_made=None, made_pixel_values=None, made_batch_index=None, made_positions=None,
             lm_weight: float = 1.0, image_weight: float | None = None, **kwargs) -> UnifiedOutput:
     "Losses (if `labels`) and logits of a processed batch; see the equation above."
     batch = self.check_batch(dict(input_ids=input_ids, pixel_values=pixel_values, seen_batch_index=seen_batch_index,
-                                  seen_positions=seen_positions, made_pixel_values=made_pixel_values,
+                                  seen_positions=seen_positions, seen_from_made=seen_from_made, made_pixel_values=made_pixel_values,
                                   made_batch_index=made_batch_index, made_positions=made_positions))
     emb = self.embed(batch)
     h = self.run_backbone(emb, self.image_context(batch), attention_mask=attention_mask).last_hidden_state

@@ -182,7 +182,8 @@ class PumaHead(ImageHead):
         return model.decoder.sample(cond, None, g, num_inference_steps or d['num_inference_steps'], generator, scale=scale)
 
     def reinsert(self, model, ctx, pixels):
-        "Nothing to add: the made image is already in the context as its own regressed features."
+        "Nothing to append: the made image is already in the context as its own regressed features (layer contexts may read it now)."
+        ctx.add_made(pixels)
         return ctx.last
 
 # %% ../nbs/16_puma.ipynb #077e8214
