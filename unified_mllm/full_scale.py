@@ -16,6 +16,9 @@ __all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_
            'llm_layer_activation_bytes', 'unet_activation_bytes', 'plan_memory', 'memory_table', 'llm_processor',
            'train_main']
 
+# %% ../nbs/15_full_scale.ipynb #65e1867d
+import math   # train_main's number arguments are checked with math.isfinite
+
 # %% ../nbs/15_full_scale.ipynb #be81c343
 _SD_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[128, 256, 512, 512],
                layers_per_block=2, sample_size=512, down_block_types=['DownEncoderBlock2D'] * 4,
