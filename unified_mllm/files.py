@@ -8,7 +8,7 @@ import ctypes, os, shutil, uuid
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['atomic_write', 'save_figure']
+__all__ = ['atomic_write', 'save_figure', 'chapter_figure']
 
 # %% ../nbs/00a_files.ipynb #9cf15dbf
 def _fsync(path: Path):
@@ -49,3 +49,9 @@ def atomic_write(path, write, keep_existing: bool = False) -> Path:
 def save_figure(fig, path, dpi: int = 110) -> Path:
     "A matplotlib figure written as a PNG with `atomic_write`."
     return atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format='png'))
+
+# %% ../nbs/00a_files.ipynb #1ced3bf5
+def chapter_figure(fig, name: str, folder='images', dpi: int = 110) -> Path | None:
+    "Write `fig` as `folder/name.png` (relative to the notebook's folder, `nbs/`) with `save_figure`; under test (`IN_TEST` set) write nothing and return None."
+    if os.environ.get('IN_TEST'): return None
+    return save_figure(fig, Path(folder) / f'{name}.png', dpi=dpi)
