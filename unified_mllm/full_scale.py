@@ -18,9 +18,6 @@ __all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_
            'llm_layer_activation_bytes', 'unet_activation_bytes', 'plan_memory', 'memory_table', 'llm_processor',
            'train_main']
 
-# %% ../nbs/15_full_scale.ipynb #65e1867d
-import math   # train_main's number arguments are checked with math.isfinite
-
 # %% ../nbs/15_full_scale.ipynb #be81c343
 COMPONENTS = {   # the pretrained parts the presets are made of (configs from the Config, Encoder and Decoder chapters' registries)
     'vicuna-7b': dict(hf_id='lmsys/vicuna-7b-v1.1', kind='llm', cls='LlamaForCausalLM', expected=6.74e9, config=LLM_PARTS['vicuna-7b']),
