@@ -65,8 +65,8 @@ class Registry:
     def known(self) -> list: return sorted(set(self.classes) | set(self._entry_points()))
     def find(self, kind):
         "The class registered as `kind` (importing its module through the entry points if needed), or None."
-        if kind not in self.classes and isinstance(kind, str) and kind in self._entry_points():
-            self.classes.setdefault(kind, self._entry_points()[kind].load())     # (importing it registers it, too)
+        ep = self._entry_points().get(kind) if kind not in self.classes and isinstance(kind, str) else None
+        if ep is not None: self.classes.setdefault(kind, ep.load())     # (importing its module registers it, too)
         return self.classes.get(kind)
     def __getitem__(self, kind):
         cls = self.find(kind)

@@ -432,14 +432,14 @@ def image_context(self: UnifiedMLLM, batch: dict) -> ImageContext | None:
     copies = set(batch['seen_from_made'].tolist())
     made = [i for i in range(batch['made_positions'].shape[0]) if i not in copies]
     close = self.token_ids['made_close'] is not None if self.config.token_ids else True
-    feats, where, start = [], [], []
+    feats = [batch['pixel_values'].new_zeros(0, self.config.n_seen_tokens, self.config.vision['hidden_size'])]
+    where, start = [ids.new_zeros(0)], [ids.new_zeros(0)]     # (no image at all: an empty context)
     if batch['pixel_values'].shape[0]:
         feats.append(self.vision_tokens(batch['pixel_values'])); where.append(batch['seen_batch_index'])
         start.append(batch['seen_positions'][:, 0])
     if made:
         feats.append(self.vision_tokens(batch['made_pixel_values'][made])); where.append(batch['made_batch_index'][made])
         start.append(batch['made_positions'][made, -1] + int(close))
-    if not feats: feats, where, start = [ids.new_zeros(0, self.config.n_seen_tokens, self.config.vision['hidden_size']).float()], [ids.new_zeros(0)], [ids.new_zeros(0)]
     positions = torch.arange(ids.shape[1], device=dev).expand(ids.shape[0], -1)
     return ImageContext(torch.cat(feats), torch.cat(where), torch.cat(start), positions)
 
