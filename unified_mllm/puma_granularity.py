@@ -74,8 +74,8 @@ def get_scale_decoders(encoder: VisionEncoder | None = None, cache_dir=None, qui
                                 seed=seed, progress=progress, desc=f'decoder {n_tok:>2} tok')
             record = {'tokens': n_tok, 'train_seconds': log['seconds'], 'final_loss': float(np.mean(log['loss'][-20:])),
                       'settings': st, 'seed': seed}
-            def write(d, pipe=pipe, record=record):
-                pipe.save_pretrained(d); (d / 'record.json').write_text(json.dumps(record, indent=1))
+            def write(d, pipe=pipe, record=record):   # saved without its encoder: the loader is handed the one the features come from
+                pipe.register_modules(encoder=None); pipe.save_pretrained(d); (d / 'record.json').write_text(json.dumps(record, indent=1))
             atomic_write(path, write, keep_existing=True)
         out[n_tok] = load_scale_decoder(path, encoder)
     return out
