@@ -102,12 +102,13 @@ def check_args(args) -> None:
         if not args.out: raise ValueError('reproduce needs --out DIR: the folder for the JSON and figures')
         if args.name not in REPRODUCTIONS: get_reproduction(args.name)   # raises, listing the known names
     if args.command == 'pretrain':
-        from unified_mllm.foundation import part_names, shipped_weights_dir
-        part_names(args.part)                              # raises, naming the parts
+        from unified_mllm.foundation import check_needs, part_names, shipped_weights_dir   # (no torch import: this stays cheap)
+        names = part_names(args.part)                      # raises, naming the parts
         if args.ship and args.out: raise ValueError('pass --out DIR or --ship, not both (--ship writes into the package)')
         if args.ship and args.quick: raise ValueError('--quick parts are for tests; do not --ship them (drop --quick)')
         if args.ship: args.out = str(shipped_weights_dir())
         if not args.out: raise ValueError('pretrain needs --out DIR (a folder for the parts) or --ship (the package folder)')
+        check_needs(names, args.out)                       # raises for a part trained on one not built first, not in --out, not shipped
     writable_dir(args.out)
 
 def main(argv=None) -> int:
