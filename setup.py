@@ -35,6 +35,7 @@ setuptools.setup(
                 + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
+    package_data={cfg['lib_name']: cfg.get('package_data', '').split()},
     install_requires=_reqs('requirements'),
     extras_require={'dev': _reqs('dev_requirements')},
     python_requires='>=' + min_python,

@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--quick', action='store_true', help='the same code path in seconds (for tests)')
     r.add_argument('--seed', type=int, default=0)
     r.add_argument('--list', action='store_true', help='list the reproductions and exit')
+    f = sub.add_parser('pretrain', help='retrain the foundation parts (toy CLIP, decoders, judge) from scratch, with their cards')
+    f.add_argument('--out', help='folder to write <part>/ folders into (created if missing); point the library at it with '
+                                 'UNIFIED_MLLM_WEIGHTS=DIR')
+    f.add_argument('--part', default='all', help='encoder, decoder, scale-decoders, judge (llm: planned) or all (default)')
+    f.add_argument('--ship', action='store_true', help="write into the package's own weights folder (maintainers: regenerate the shipped parts)")
+    f.add_argument('--quick', action='store_true', help='the same code path at test size (not for --ship)')
+    f.add_argument('--seed', type=int, default=0)
     return p
 
 def check_args(args) -> None:
@@ -94,6 +101,14 @@ def check_args(args) -> None:
     if args.command == 'reproduce':
         if not args.out: raise ValueError('reproduce needs --out DIR: the folder for the JSON and figures')
         if args.name not in REPRODUCTIONS: get_reproduction(args.name)   # raises, listing the known names
+    if args.command == 'pretrain':
+        from unified_mllm.foundation import check_needs, part_names, shipped_weights_dir   # (no torch import: this stays cheap)
+        names = part_names(args.part)                      # raises, naming the parts
+        if args.ship and args.out: raise ValueError('pass --out DIR or --ship, not both (--ship writes into the package)')
+        if args.ship and args.quick: raise ValueError('--quick parts are for tests; do not --ship them (drop --quick)')
+        if args.ship: args.out = str(shipped_weights_dir())
+        if not args.out: raise ValueError('pretrain needs --out DIR (a folder for the parts) or --ship (the package folder)')
+        check_needs(names, args.out)                       # raises for a part trained on one not built first, not in --out, not shipped
     writable_dir(args.out)
 
 def main(argv=None) -> int:
@@ -116,6 +131,13 @@ def main(argv=None) -> int:
         m = run_quickstart(args.out, quick=args.quick, seed=args.seed)
         print(json.dumps(m, indent=2, default=str)[:4000])
         print(f'quickstart: metrics in {Path(args.out) / "metrics.json"}, pictures in {Path(args.out) / "samples.png"}')
+        return 0
+    if args.command == 'pretrain':
+        from unified_mllm.foundation import pretrain
+        t0 = time.time()
+        pretrain(args.out, args.part, seed=args.seed, quick=args.quick, command='unified-mllm ' + ' '.join(argv or sys.argv[1:]))
+        print(f'pretrain: done in {time.time() - t0:.0f}s; parts and cards in {args.out}'
+              + ('' if args.ship else f'; use them with UNIFIED_MLLM_WEIGHTS={args.out}'))
         return 0
     if args.command == 'reproduce':
         fn = get_reproduction(args.name)

@@ -20,7 +20,7 @@ __all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_
            'VisionEncoderConfig', 'clip_vision_config', 'encoder_config', 'images_to_tensor', 'tensor_to_images',
            'check_pixels', 'require_safetensors', 'VisionEncoder', 'caption_tokenizer', 'sincos_2d',
            'init_sincos_positions', 'toy_clip', 'clip_embed', 'retrieval_top1', 'shapes_pairs', 'shape_twins',
-           'pretrain_toy_clip', 'default_cache_dir', 'get_toy_clip', 'get_toy_encoder', 'shape_probe']
+           'pretrain_toy_clip', 'default_cache_dir', 'get_toy_clip', 'load_toy_clip', 'get_toy_encoder', 'shape_probe']
 
 # %% ../nbs/05_encoder.ipynb #d57f9e9e
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]  # CLIP's published pixel normalisation (lists: configs store them as JSON)
@@ -334,12 +334,15 @@ def default_cache_dir(cache_dir=None) -> Path:
     "`cache_dir`, else env `UNIFIED_MLLM_CACHE`, else `~/.cache/unified_mllm`."
     return Path(cache_dir or os.environ.get('UNIFIED_MLLM_CACHE') or Path.home() / '.cache' / 'unified_mllm')
 
-def get_toy_clip(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bool = True, **train_kwargs) -> dict:
-    "The pretrained toy CLIP (clip, tokenizer, encoder, metrics), loaded from the cache or trained and cached."
+def get_toy_clip(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bool = True, from_scratch: bool = False,
+                 **train_kwargs) -> dict:
+    """The pretrained toy CLIP (clip, tokenizer, encoder, metrics): the part shipped with the package when these are its
+    settings (unless `from_scratch`; see the Foundation chapter), else loaded from the cache or trained and cached."""
     kw = {**(QUICK_PRETRAIN if quick else TOY_PRETRAIN), **train_kwargs}
     name = (f"toy_clip-n{kw['n_train']}-s{kw['steps']}-b{kw['batch_size']}-lr{kw['lr']:g}"
             f"{'-hn' if kw.get('hard_negatives', True) else ''}-seed{seed}-v2")
-    path = default_cache_dir(cache_dir) / name
+    from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
+    path = shipped_path('encoder', name, from_scratch) or default_cache_dir(cache_dir) / name
     if not (path / 'metrics.json').exists():
         if verbose: print(f'training the toy encoder ({name}); it will be cached in {path}')
         r = pretrain_toy_clip(seed=seed, progress=verbose, **kw)
@@ -349,16 +352,22 @@ def get_toy_clip(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bo
             (d / 'log.json').write_text(json.dumps(r['log']))
             (d / 'metrics.json').write_text(json.dumps(r['metrics'], indent=1))
         atomic_write(path, write, keep_existing=True)   # (if another process cached it meanwhile, theirs is kept)
-    elif verbose: print(f'loading the cached toy encoder from {path}')
+    elif verbose: print(f'loading the toy encoder from {path}')
+    return load_toy_clip(path)
+
+def load_toy_clip(path) -> dict:
+    "The toy CLIP saved in folder `path` by `get_toy_clip` (safetensors only): clip, tokenizer, encoder, metrics, log, path."
+    path = Path(path)
     return {'clip': CLIPModel.from_pretrained(require_safetensors(path / 'clip'), use_safetensors=True).eval(),
             'tokenizer': PreTrainedTokenizerFast.from_pretrained(path / 'tokenizer'),
             'encoder': VisionEncoder.from_pretrained(path / 'encoder').eval(),
             'metrics': json.loads((path / 'metrics.json').read_text()),
             'log': json.loads((path / 'log.json').read_text()), 'path': path}
 
-def get_toy_encoder(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bool = True, **train_kwargs) -> VisionEncoder:
-    "The pretrained toy `VisionEncoder` (8x8 grid of 64-d features), frozen, from the cache or trained and cached."
-    enc = get_toy_clip(cache_dir, quick=quick, seed=seed, verbose=verbose, **train_kwargs)['encoder']
+def get_toy_encoder(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bool = True, from_scratch: bool = False,
+                    **train_kwargs) -> VisionEncoder:
+    "The pretrained toy `VisionEncoder` (8x8 grid of 64-d features), frozen: `get_toy_clip`'s encoder (shipped, cached or trained)."
+    enc = get_toy_clip(cache_dir, quick=quick, seed=seed, verbose=verbose, from_scratch=from_scratch, **train_kwargs)['encoder']
     return enc.requires_grad_(False)
 
 # %% ../nbs/05_encoder.ipynb #32df62fd

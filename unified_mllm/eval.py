@@ -335,9 +335,12 @@ def judge_cache_path(cache_dir=None, size: int = 32, **train_kwargs) -> Path:
     key = hashlib.sha1(json.dumps({'version': 1, **settings}, sort_keys=True, default=list).encode()).hexdigest()[:12]
     return default_cache_dir(cache_dir) / f'judge-{size}px-{key}'
 
-def get_judge(cache_dir=None, size: int = 32, **train_kwargs) -> AttributeJudge:
-    "The cached judge for these settings, trained (see `train_judge`) and saved atomically on first use."
+def get_judge(cache_dir=None, size: int = 32, from_scratch: bool = False, **train_kwargs) -> AttributeJudge:
+    """The judge for these settings: the one shipped with the package when these are its settings (unless `from_scratch`;
+    see the Foundation chapter), else the cached one, trained (see `train_judge`) and saved atomically on first use."""
     path = judge_cache_path(cache_dir, size, **train_kwargs)
+    from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
+    path = shipped_path('judge', path.name, from_scratch) or path
     if (path / 'config.json').exists():
         return AttributeJudge.from_pretrained(require_safetensors(path), use_safetensors=True).eval()
     judge = train_judge(size=size, **train_kwargs)

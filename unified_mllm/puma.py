@@ -219,15 +219,17 @@ def make_images(model, prompts: list, scales='all', seed: int = 0, **kw) -> dict
     return {s: [pixels_to_image(x) for x in v] for s, v in px.items()}
 
 # %% ../nbs/16_puma.ipynb #e04e9847
-def load_puma_parts(model, quick: bool = False, cache_dir=None, seed: int = 0, progress: bool = False) -> dict:
-    "Load the toy encoder and the per-scale decoders (trained and cached by the earlier chapters) into a puma-toy `model`."
+def load_puma_parts(model, quick: bool = False, cache_dir=None, seed: int = 0, progress: bool = False,
+                    from_scratch: bool = False) -> dict:
+    """Load the toy encoder and the per-scale decoders (shipped with the package for their settings, else trained and cached
+    by the earlier chapters; always those if `from_scratch`) into a puma-toy `model`."""
     from unified_mllm.encoder import get_toy_encoder
     from unified_mllm.puma_granularity import get_scale_decoders
     t0 = time.time()
-    enc = get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress)
+    enc = get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress, from_scratch=from_scratch)
     model.load_vision(enc)
     t1 = time.time()
-    pipes = get_scale_decoders(enc, cache_dir=cache_dir, quick=quick, seed=seed, progress=progress)
+    pipes = get_scale_decoders(enc, cache_dir=cache_dir, quick=quick, seed=seed, progress=progress, from_scratch=from_scratch)
     model.decoder.load_pipelines(pipes)
     return {'encoder_seconds': round(t1 - t0, 1), 'decoder_seconds': round(time.time() - t1, 1),
             'decoder_records': {n: p.training_record for n, p in pipes.items()}}

@@ -16,9 +16,9 @@ from .files import atomic_write, save_figure
 
 # %% auto #0
 __all__ = ['EVAL_START', 'GRANULARITY_SETTINGS', 'DECODER_ARCH', 'PUMA_TABLE1', 'shapes_images', 'scale_features',
-           'build_scale_decoder', 'get_scale_decoders', 'objects_kept', 'preserved_rate', 'evaluate_granularity',
-           'granularity_figure', 'metrics_figure', 'decode_panel', 'widget_frontend', 'granularity_explorer', 'trend',
-           'granularity_table', 'reproduce_puma_granularity']
+           'build_scale_decoder', 'get_scale_decoders', 'load_scale_decoder', 'objects_kept', 'preserved_rate',
+           'evaluate_granularity', 'granularity_figure', 'metrics_figure', 'decode_panel', 'widget_frontend',
+           'granularity_explorer', 'trend', 'granularity_table', 'reproduce_puma_granularity']
 
 # %% ../nbs/08_puma_granularity.ipynb #93549fb0
 EVAL_START = 100_000
@@ -49,15 +49,17 @@ def build_scale_decoder(encoder: VisionEncoder, num_tokens: int, finest: bool, s
                          cross_attention_dim=d, projection_class_embeddings_input_dim=d, seed=seed, **DECODER_ARCH)
 
 def get_scale_decoders(encoder: VisionEncoder | None = None, cache_dir=None, quick: bool = False, seed: int = 0,
-                       progress: bool = True, **overrides) -> dict:
-    """One trained decoder per pyramid scale, {tokens: pipeline}, coarse to fine; loaded from the cache or trained
-    (with `train_decoder`) and cached. The record of each decoder's training is in `pipe.training_record`."""
+                       progress: bool = True, from_scratch: bool = False, **overrides) -> dict:
+    """One trained decoder per pyramid scale, {tokens: pipeline}, coarse to fine: the ones shipped with the package when
+    these are their settings and encoder (unless `from_scratch`; see the Foundation chapter), else loaded from the cache or
+    trained (with `train_decoder`) and cached. The record of each decoder's training is in `pipe.training_record`."""
     st = {**GRANULARITY_SETTINGS['quick' if quick else 'full'], **overrides}
-    encoder = encoder or get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress)
+    encoder = encoder or get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress, from_scratch=from_scratch)
     import hashlib                      # the decoders are only valid for the encoder whose features they were trained on
     h = hashlib.sha1(b''.join(v.detach().float().numpy().tobytes() for _, v in sorted(encoder.state_dict().items()))).hexdigest()[:8]
     key = f"puma_decoders-n{st['n_train']}-s{st['steps']}-b{st['batch_size']}-lr{st['lr']:g}-seed{seed}-enc{h}-v4"
-    root = default_cache_dir(cache_dir) / key
+    from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
+    root = shipped_path('scale-decoders', key, from_scratch) or default_cache_dir(cache_dir) / key
     counts = scale_token_counts(encoder.grid_size)
     images = feats = None
     out = {}
@@ -72,15 +74,19 @@ def get_scale_decoders(encoder: VisionEncoder | None = None, cache_dir=None, qui
                                 seed=seed, progress=progress, desc=f'decoder {n_tok:>2} tok')
             record = {'tokens': n_tok, 'train_seconds': log['seconds'], 'final_loss': float(np.mean(log['loss'][-20:])),
                       'settings': st, 'seed': seed}
-            def write(d, pipe=pipe, record=record):
-                pipe.save_pretrained(d); (d / 'record.json').write_text(json.dumps(record, indent=1))
+            def write(d, pipe=pipe, record=record):   # saved without its encoder: the loader is handed the one the features come from
+                pipe.register_modules(encoder=None); pipe.save_pretrained(d); (d / 'record.json').write_text(json.dumps(record, indent=1))
             atomic_write(path, write, keep_existing=True)
-        pipe = FeatureDecoderPipeline.from_pretrained(path, encoder=encoder)
-        pipe.unet.requires_grad_(False); pipe.conditioner.requires_grad_(False)   # frozen; train_decoder unfreezes
-        pipe.set_progress_bar_config(disable=True)
-        pipe.training_record = json.loads((path / 'record.json').read_text())
-        out[n_tok] = pipe
+        out[n_tok] = load_scale_decoder(path, encoder)
     return out
+
+def load_scale_decoder(path, encoder: VisionEncoder) -> FeatureDecoderPipeline:
+    "One scale's decoder saved in folder `path` by `get_scale_decoders`, in float32 (shipped ones are stored in fp16), frozen."
+    pipe = FeatureDecoderPipeline.from_pretrained(path, encoder=encoder, dtype=torch.float32)
+    pipe.unet.requires_grad_(False); pipe.conditioner.requires_grad_(False)   # frozen; train_decoder unfreezes
+    pipe.set_progress_bar_config(disable=True)
+    pipe.training_record = json.loads((Path(path) / 'record.json').read_text())
+    return pipe
 
 # %% ../nbs/08_puma_granularity.ipynb #bdf50aa4
 def objects_kept(pred: list[dict], true: list[dict]) -> tuple[int, int]:

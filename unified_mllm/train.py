@@ -426,15 +426,19 @@ def _decoder_cache_key(model, budget: list, seed: int) -> str:
     return h.hexdigest()[:12]
 
 def pretrained_decoder(model, steps: int = 300, batch_size: int = 32, n_images: int = 4000, seed: int = 0, cache_dir=None,
-                       use_cache: bool = True, progress: bool = True) -> dict:
-    """`pretrain_decoder`, or — like the toy encoder — the decoder loaded from the cache when the same decoder was already
-    trained on the same vision tower with the same budget. Returns {'source', 'loss'} (first and last five steps' mean loss)."""
+                       use_cache: bool = True, progress: bool = True, from_scratch: bool = False) -> dict:
+    """`pretrain_decoder`, or — like the toy encoder — the decoder shipped with the package (unless `from_scratch`; see the
+    Foundation chapter) or loaded from the cache when the same decoder was already trained on the same vision tower with the
+    same budget. Returns {'source', 'loss'} (first and last five steps' mean loss)."""
     from unified_mllm.encoder import default_cache_dir
+    from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
     path = default_cache_dir(cache_dir) / f'decoder-{_decoder_cache_key(model, [steps, batch_size, n_images], seed)}'
-    if use_cache and (path / 'decoder.safetensors').is_file():
+    shipped = shipped_path('decoder', path.name, from_scratch)
+    path = shipped or path
+    if (use_cache or shipped) and (path / 'decoder.safetensors').is_file():
         model.decoder.load_state_dict(load_file(str(path / 'decoder.safetensors')), strict=True)
         model.decoder.requires_grad_(False); model.decoder.eval()
-        return {'source': f'cache ({path})', **json.loads((path / 'log.json').read_text())}
+        return {'source': f"{'shipped' if shipped else 'cache'} ({path})", **json.loads((path / 'log.json').read_text())}
     losses = pretrain_decoder(model, steps=steps, batch_size=batch_size, n_images=n_images, seed=seed, progress=progress)
     log = {'loss': [round(float(np.mean(losses[:5])), 4), round(float(np.mean(losses[-5:])), 4)]}
     def write(tmp):
