@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import PIL.Image
 
 # %% auto #0
-__all__ = ['TEXT_ROLES', 'IMAGE_ROLES', 'Document', 'OBJECT_FEATURES', 'DOCUMENT_FEATURES', 'DOCUMENT_COLUMNS', 'ROLE_COLORS',
-           'Text', 'Img', 'check_document', 'doc_to_row', 'row_to_doc', 'show_documents']
+__all__ = ['TEXT_ROLES', 'IMAGE_ROLES', 'Document', 'OBJECT_FEATURES', 'DOCUMENT_FEATURES', 'DOCUMENT_COLUMNS', 'CAPTION_COLUMNS',
+           'PAIR_TASKS', 'ROLE_COLORS', 'Text', 'Img', 'check_document', 'doc_to_row', 'row_to_doc', 'image_text_pairs',
+           'dataset_images', 'pairs_to_documents', 'show_documents']
 
 # %% ../nbs/00_documents.ipynb #6b90a133
 TEXT_ROLES = ('prompt', 'target')
@@ -116,6 +117,84 @@ def row_to_doc(row: dict) -> list:
         else:
             raise ValueError(f"segment {i} has unknown role {role!r}; use one of {TEXT_ROLES + IMAGE_ROLES}")
     return check_document(doc)
+
+# %% ../nbs/00_documents.ipynb #40daf9ac
+CAPTION_COLUMNS = ('caption', 'captions', 'text')   # looked for in this order when no caption column is named
+
+def _is_text_feature(f) -> bool:
+    if isinstance(f, datasets.Value): return f.dtype in ('string', 'large_string')
+    return isinstance(f, (datasets.List, datasets.LargeList)) and isinstance(f.feature, datasets.Value) and _is_text_feature(f.feature)
+
+def _pair_columns(ds, image_column, text_column, need_text: bool) -> tuple:
+    cols, feats = ds.column_names, ds.features
+    def pick(name, field, ok, what, fix):
+        if name is not None:
+            if name not in cols: raise ValueError(f'{field}={name!r} is not a column of the dataset (columns: {cols})')
+            return name
+        hits = [c for c in cols if ok(feats[c])]
+        pref = [c for c in CAPTION_COLUMNS if c in hits] if field == 'caption_column' else []
+        if pref or len(hits) == 1: return (pref or hits)[0]
+        raise ValueError(f'cannot tell which column holds the {what} ({"candidates: " + str(hits) if hits else "none has that type"}; '
+                         f'columns: {cols}); {fix}')
+    im = pick(image_column, 'image_column', lambda f: isinstance(f, datasets.Image), 'images',
+              "pass image_column=NAME (cast a column of paths with ds.cast_column(NAME, datasets.Image()))")
+    tx = pick(text_column, 'caption_column', _is_text_feature, 'captions', 'pass caption_column=NAME') if need_text else None
+    return im, tx
+
+def _is_dataset(ds) -> bool: return hasattr(ds, 'column_names') and hasattr(ds, 'features')
+
+def image_text_pairs(dataset, image_column: str | None = None, caption_column: str | None = None,
+                     references: bool = False) -> tuple[list, list]:
+    """(images, captions) of a `datasets.Dataset` of pairs (an image and a caption column) or of documents (`DOCUMENT_FEATURES`).
+    A caption cell that is a list holds several references: one pair each, or with `references=True` the list kept as one entry."""
+    if not _is_dataset(dataset): raise TypeError(f'dataset must be a datasets.Dataset, got {type(dataset).__name__}')
+    if len(dataset) == 0: raise ValueError('the dataset is empty; pass at least one image with its caption')
+    images, texts = [], []
+    if 'roles' in dataset.column_names and image_column is None and caption_column is None:
+        for r, row in enumerate(dataset):
+            doc = row_to_doc(row)
+            for i, s in enumerate(doc):
+                if not isinstance(s, Img): continue
+                text = (next((t.text for t in doc[i + 1:] if isinstance(t, Text) and t.target), None) if not s.made else
+                        next((t.text for t in reversed(doc[:i]) if isinstance(t, Text)), None))
+                if text is not None: images.append(s.image); texts.append([text] if references else text)
+        if not images: raise ValueError('no document of the dataset has an image with a text that describes it (a seen image '
+                                        'followed by a target text, or a made image after a text)')
+        return images, texts
+    im, tx = _pair_columns(dataset, image_column, caption_column, True)
+    for r, (image, text) in enumerate(zip(dataset[im], dataset[tx])):
+        refs = [text] if isinstance(text, str) else list(text or [])
+        if not refs or not all(isinstance(t, str) and t.strip() for t in refs):
+            raise ValueError(f'row {r}: column {tx!r} holds {text!r}; every image needs a non-empty caption (or a list of them)')
+        if not isinstance(image, PIL.Image.Image): raise ValueError(f'row {r}: column {im!r} holds no image')
+        image = image.convert('RGB')
+        if references: images.append(image); texts.append(refs)
+        else: images += [image] * len(refs); texts += refs
+    return images, texts
+
+def dataset_images(dataset, image_column: str | None = None) -> list:
+    "Every image of a `datasets.Dataset`: its image column (found by type when not named), or every image of its documents."
+    if not _is_dataset(dataset): raise TypeError(f'dataset must be a datasets.Dataset, got {type(dataset).__name__}')
+    if 'roles' in dataset.column_names and image_column is None:
+        out = [im.convert('RGB') for row in dataset for im in row['images'] if im is not None]
+    else: out = [im.convert('RGB') for im in dataset[_pair_columns(dataset, image_column, None, False)[0]]]
+    if not out: raise ValueError('the dataset holds no image')
+    return out
+
+PAIR_TASKS = ('captioning', 'text_to_image')
+
+def pairs_to_documents(dataset, task: str = 'captioning', prompt='describe the image.', image_column: str | None = None,
+                       caption_column: str | None = None) -> datasets.Dataset:
+    """Training documents (`DOCUMENT_FEATURES`, column `task` = `task`) from image-caption pairs: `captioning` = [seen image,
+    prompt, caption as target], `text_to_image` = [caption, made image]. `prompt`: a str, or a list used in turn row by row."""
+    if task not in PAIR_TASKS: raise ValueError(f'task must be one of {PAIR_TASKS}, got {task!r}')
+    prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+    if not prompts or not all(isinstance(p, str) for p in prompts): raise ValueError(f'prompt must be a str or a list of str, got {prompt!r}')
+    images, texts = image_text_pairs(dataset, image_column, caption_column)
+    docs = ([[Img(im, 'seen'), Text(prompts[i % len(prompts)]), Text(t, 'target')] for i, (im, t) in enumerate(zip(images, texts))]
+            if task == 'captioning' else [[Text(t), Img(im, 'made')] for im, t in zip(images, texts)])
+    return datasets.Dataset.from_list([doc_to_row(d, task) for d in docs], features=DOCUMENT_FEATURES)
+
 
 # %% ../nbs/00_documents.ipynb #82a23761
 import textwrap

@@ -16,11 +16,12 @@ from transformers import (CLIPVisionConfig, CLIPVisionModel, CLIPTextConfig, CLI
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_PRETRAIN', 'QUICK_PRETRAIN',
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_PRETRAIN', 'QUICK_PRETRAIN', 'CLIP_DATA_ARGS',
            'VisionEncoderConfig', 'clip_vision_config', 'encoder_config', 'images_to_tensor', 'tensor_to_images',
            'check_pixels', 'require_safetensors', 'VisionEncoder', 'caption_tokenizer', 'sincos_2d',
            'init_sincos_positions', 'toy_clip', 'clip_embed', 'retrieval_top1', 'shapes_pairs', 'shape_twins',
-           'pretrain_toy_clip', 'default_cache_dir', 'get_toy_clip', 'load_toy_clip', 'get_toy_encoder', 'shape_probe']
+           'pretrain_toy_clip', 'pixels_at', 'user_clip_pairs', 'held_out_split', 'default_cache_dir', 'get_toy_clip',
+           'load_toy_clip', 'get_toy_encoder', 'toy_clip_settings', 'shape_probe']
 
 # %% ../nbs/05_encoder.ipynb #d57f9e9e
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]  # CLIP's published pixel normalisation (lists: configs store them as JSON)
@@ -284,14 +285,25 @@ QUICK_PRETRAIN = dict(n_train=6000, steps=300, batch_size=64, lr=2e-3, hard_nega
 
 def pretrain_toy_clip(n_train: int = 12000, steps: int = 1500, batch_size: int = 64, lr: float = 2e-3,
                       weight_decay: float = 0.1, n_eval: int = 500, eval_every: int = 50, seed: int = 0,
-                      hard_negatives: bool = True, progress: bool = True) -> dict:
-    """Stage 0: contrastive pretraining of the toy CLIP on ShapesWorld. With `hard_negatives`, half of every batch is
-    the other half's `shape_twins`. Returns clip, tokenizer, encoder, metrics."""
+                      hard_negatives: bool | None = None, progress: bool = True, dataset=None, images=None, captions=None,
+                      image_column: str | None = None, caption_column: str | None = None) -> dict:
+    """Stage 0: contrastive pretraining of the toy CLIP on ShapesWorld, or on your own pairs: `dataset` (a `datasets.Dataset`,
+    see `user_clip_pairs`) or `images` with `captions`; then at most `n_train` of them train and min(`n_eval`, n // 5), drawn
+    by `seed`, are held out. With `hard_negatives` (default: on for ShapesWorld, which it needs), half of every batch is the
+    other half's `shape_twins`. Returns clip, tokenizer, encoder, metrics."""
     t0, c0 = time.time(), time.process_time()
     set_seed(seed)
-    x, caps, objs = shapes_pairs(n_train + n_eval, seed=seed)
-    xe, ce = x[n_train:], caps[n_train:]
-    x, caps = x[:n_train], caps[:n_train]
+    user = any(v is not None for v in (dataset, images, captions, image_column, caption_column))
+    if user:
+        if hard_negatives: raise ValueError('hard_negatives=True makes shape-swapped twins of ShapesWorld scenes; with your own '
+                                            'data leave it out (or pass hard_negatives=False)')
+        x, caps, objs = *user_clip_pairs(dataset, images, captions, image_column, caption_column), None
+        xe, ce, x, caps = held_out_split(x, caps, n_train, n_eval, seed)
+    else:
+        x, caps, objs = shapes_pairs(n_train + n_eval, seed=seed)
+        xe, ce = x[n_train:], caps[n_train:]
+        x, caps = x[:n_train], caps[:n_train]
+    hard_negatives, n_train, group = (not user) if hard_negatives is None else hard_negatives, len(caps), min(100, len(ce))
     if hard_negatives:
         if batch_size % 2: raise ValueError(f'hard_negatives pairs every scene with its twin: batch_size must be even, got {batch_size}')
         xt, ct = shape_twins(objs[:n_train], seed)
@@ -320,14 +332,51 @@ def pretrain_toy_clip(n_train: int = 12000, steps: int = 1500, batch_size: int =
         log['step'].append(step); log['loss'].append(out.loss.item())
         bar.set_postfix(loss=f'{out.loss.item():.3f}')
         if (step + 1) % eval_every == 0 or step + 1 == steps:
-            log['eval_step'].append(step + 1); log['top1'].append(retrieval_top1(acc.unwrap_model(clip), tokenizer, xe, ce))
+            log['eval_step'].append(step + 1); log['top1'].append(retrieval_top1(acc.unwrap_model(clip), tokenizer, xe, ce, group))
     clip = acc.unwrap_model(clip).eval()
     encoder = VisionEncoder(encoder_config('toy'))
     encoder.clip.load_state_dict(clip.vision_model.state_dict())
-    metrics = {'top1_of_100': log['top1'][-1], 'wall_seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0,
+    metrics = {f'top1_of_{group}': log['top1'][-1], 'wall_seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0,
                'steps': steps, 'batch_size': batch_size, 'n_train': n_train, 'hard_negatives': hard_negatives, 'seed': seed,
                'torch_threads': torch.get_num_threads()}
     return {'clip': clip, 'tokenizer': tokenizer, 'encoder': encoder.eval(), 'metrics': metrics, 'log': log}
+
+# %% ../nbs/05_encoder.ipynb #b1ecef14
+def pixels_at(images, size: int, name: str = 'images') -> torch.Tensor:
+    "PIL images (resized and centre-cropped by `processor.image_to_pixels`) or a [-1, 1] tensor [n, 3, H, W] (resized) as [n, 3, size, size]."
+    from unified_mllm.processor import image_to_pixels
+    if torch.is_tensor(images):
+        x = check_pixels(images, name).float()
+        return x if x.shape[-2:] == (size, size) else F.interpolate(x, size=(size, size), mode='bicubic', antialias=True).clamp(-1, 1)
+    ims = [images] if isinstance(images, PIL.Image.Image) else list(images)
+    if not ims: raise ValueError(f'{name} is empty: pass at least one image')
+    return torch.stack([image_to_pixels(im, size) for im in ims])
+
+def user_clip_pairs(dataset=None, images=None, captions=None, image_column: str | None = None, caption_column: str | None = None,
+                    size: int = 32) -> tuple:
+    """Your image-caption pairs as ([-1, 1] images [n, 3, size, size], captions): a `datasets.Dataset` (pairs or documents, read by
+    `documents.image_text_pairs`), or `images` (PIL images or a [-1, 1] tensor [n, 3, H, W]) with one caption each."""
+    from unified_mllm.documents import image_text_pairs
+    if dataset is not None:
+        if images is not None or captions is not None: raise ValueError('pass either dataset=... or images=... with captions=..., not both')
+        images, captions = image_text_pairs(dataset, image_column, caption_column)
+    elif image_column is not None or caption_column is not None:
+        raise ValueError('image_column and caption_column name columns of a dataset: pass dataset=... with them')
+    if images is None or captions is None: raise ValueError('pass images=... together with captions=... (one caption per image), or dataset=...')
+    captions = [captions] if isinstance(captions, str) else list(captions)
+    x = pixels_at(images, size)
+    if len(x) != len(captions): raise ValueError(f'{len(x)} images but {len(captions)} captions: pass one caption per image')
+    bad = next((i for i, c in enumerate(captions) if not isinstance(c, str) or not c.strip()), None)
+    if bad is not None: raise ValueError(f'captions[{bad}] is {captions[bad]!r}: every image needs a non-empty caption')
+    return x, captions
+
+def held_out_split(x: torch.Tensor, caps: list, n_train: int, n_eval: int, seed: int = 0) -> tuple:
+    "(held-out images, captions, training images, captions): min(`n_eval`, n // 5) pairs drawn by `seed`, at most `n_train` of the rest."
+    n = len(caps)
+    if n < 10: raise ValueError(f'got {n} image-caption pairs; contrastive pretraining needs at least 10 (a fifth is held out)')
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    ev, tr = perm[:min(n_eval, n // 5)], perm[min(n_eval, n // 5):][:n_train]
+    return x[ev], [caps[i] for i in ev], x[tr], [caps[i] for i in tr]
 
 # %% ../nbs/05_encoder.ipynb #16888d55
 def default_cache_dir(cache_dir=None) -> Path:
@@ -337,10 +386,11 @@ def default_cache_dir(cache_dir=None) -> Path:
 def get_toy_clip(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bool = True, from_scratch: bool = False,
                  **train_kwargs) -> dict:
     """The pretrained toy CLIP (clip, tokenizer, encoder, metrics): the part shipped with the package when these are its
-    settings (unless `from_scratch`; see the Foundation chapter), else loaded from the cache or trained and cached."""
-    kw = {**(QUICK_PRETRAIN if quick else TOY_PRETRAIN), **train_kwargs}
-    name = (f"toy_clip-n{kw['n_train']}-s{kw['steps']}-b{kw['batch_size']}-lr{kw['lr']:g}"
-            f"{'-hn' if kw.get('hard_negatives', True) else ''}-seed{seed}-v2")
+    settings (unless `from_scratch`; see the Foundation chapter), else loaded from the cache or trained and cached.
+    `train_kwargs` are `pretrain_toy_clip`'s (any other is a TypeError), your data included; the cache folder is named by
+    every setting that differs from `pretrain_toy_clip`'s default and by a fingerprint of your data (the pixels and captions
+    training reads), so no argument is ever ignored: other data or settings train (and cache) another encoder."""
+    kw, name = toy_clip_settings(quick, seed, train_kwargs)
     from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
     path = shipped_path('encoder', name, from_scratch) or default_cache_dir(cache_dir) / name
     if not (path / 'metrics.json').exists():
@@ -369,6 +419,33 @@ def get_toy_encoder(cache_dir=None, quick: bool = False, seed: int = 0, verbose:
     "The pretrained toy `VisionEncoder` (8x8 grid of 64-d features), frozen: `get_toy_clip`'s encoder (shipped, cached or trained)."
     enc = get_toy_clip(cache_dir, quick=quick, seed=seed, verbose=verbose, from_scratch=from_scratch, **train_kwargs)['encoder']
     return enc.requires_grad_(False)
+
+# %% ../nbs/05_encoder.ipynb #15800423
+import hashlib, inspect, re
+CLIP_DATA_ARGS = ('dataset', 'images', 'captions', 'image_column', 'caption_column')
+_NAMED = ('n_train', 'steps', 'batch_size', 'lr', 'hard_negatives')    # in the folder name's fixed part
+
+def toy_clip_settings(quick: bool, seed: int, train_kwargs: dict) -> tuple[dict, str]:
+    "(`pretrain_toy_clip` keyword arguments, cache folder name) for `get_toy_clip`; a TypeError for an argument it does not take."
+    params = inspect.signature(pretrain_toy_clip).parameters
+    takes = [k for k in params if k not in ('seed', 'progress')]
+    unknown = sorted(set(train_kwargs) - set(takes))
+    if unknown: raise TypeError(f'unexpected keyword arguments {unknown}: get_toy_clip / get_toy_encoder take cache_dir, quick, seed, '
+                                f'verbose and the settings of pretrain_toy_clip: {takes}')
+    data = {k: v for k, v in train_kwargs.items() if k in CLIP_DATA_ARGS and v is not None}
+    kw = {**(QUICK_PRETRAIN if quick else TOY_PRETRAIN), **{k: v for k, v in train_kwargs.items() if k not in CLIP_DATA_ARGS}}
+    if data and 'hard_negatives' not in train_kwargs: kw.pop('hard_negatives')   # the presets' hard negatives need ShapesWorld
+    hn = kw.get('hard_negatives')
+    name = f"toy_clip-n{kw['n_train']}-s{kw['steps']}-b{kw['batch_size']}-lr{kw['lr']:g}{'-hn' if (not data if hn is None else hn) else ''}"
+    for k in sorted(set(kw) - set(_NAMED)):
+        if kw[k] != params[k].default: name += '-' + re.sub(r'[^\w.+-]', '', f'{k}{format(kw[k], "g") if isinstance(kw[k], float) else kw[k]}')
+    if data:
+        x, caps = user_clip_pairs(**data, size=encoder_config('toy').vision_config.image_size)
+        h = hashlib.sha1(x.numpy().tobytes()); h.update(json.dumps(caps).encode())
+        name += f'-data{h.hexdigest()[:12]}'
+        kw.update(images=x, captions=caps)      # read once: training takes the very tensors the fingerprint hashed
+    return kw, f'{name}-seed{seed}-v2'
+
 
 # %% ../nbs/05_encoder.ipynb #32df62fd
 def shape_probe(encoder: VisionEncoder, n: int = 4000, seed: int = 5, steps: int = 400, hidden: int = 256) -> dict:

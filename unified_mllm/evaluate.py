@@ -9,7 +9,7 @@ from .generate import caption, answer, text_to_image, edit, made_images, generat
 from . import eval as ev
 
 # %% auto #0
-__all__ = ['evaluate']
+__all__ = ['evaluate', 'token_f1', 'caption_scores', 'evaluate_own']
 
 # %% ../nbs/12a_evaluate.ipynb #c8a1a137
 def evaluate(model, n_captions: int = 60, n_vqa: int = 60, n_edits: int = 24, n_per_category: int = 8,
@@ -37,3 +37,64 @@ def evaluate(model, n_captions: int = 60, n_vqa: int = 60, n_edits: int = 24, n_
     se = ev.shapes_eval(judge, [made_images(d)[0] for d in t2i], prompts)
     out['shapes_eval'] = {k: se.get(k) for k in list(EVAL_CATEGORIES) + ['overall']}
     return out, examples
+
+# %% ../nbs/12a_evaluate.ipynb #79b805a0
+import re
+from collections import Counter
+import numpy as np
+from .documents import image_text_pairs
+
+def _words(s: str) -> list: return re.findall(r'\w+', str(s).lower())
+
+def token_f1(prediction: str, reference: str) -> float:
+    "SQuAD's token F1 of two texts: harmonic mean of the precision and recall of their shared words (lower-cased, no punctuation)."
+    p, r = _words(prediction), _words(reference)
+    common = sum((Counter(p) & Counter(r)).values())
+    if not p or not r or not common: return float(p == r)
+    return 2 * common / (len(p) + len(r))
+
+def caption_scores(predictions: list[str], references: list) -> dict:
+    "Mean exact match (same words) and token F1 of `predictions`, each against the best of its references (a str or a list of them)."
+    if len(predictions) != len(references): raise ValueError(f'{len(predictions)} predictions but {len(references)} references')
+    if not predictions: raise ValueError('predictions is empty: pass at least one caption')
+    refs = [[r] if isinstance(r, str) else list(r) for r in references]
+    if not all(refs): raise ValueError('every prediction needs at least one reference caption')
+    return {'exact_match': float(np.mean([max(_words(p) == _words(x) for x in r) for p, r in zip(predictions, refs)])),
+            'token_f1': float(np.mean([max(token_f1(p, x) for x in r) for p, r in zip(predictions, refs)]))}
+
+def _image_score(score, images: list, prompts: list) -> dict:
+    s = score(images, prompts)
+    if isinstance(s, (int, float, np.number)) and not isinstance(s, bool): return {'image_score': float(s)}
+    vals = np.asarray(list(s) if hasattr(s, '__iter__') else [None], dtype=object)
+    if len(vals) != len(prompts) or not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in vals):
+        raise ValueError(f'score(images, prompts) must return a number or one number per image ({len(prompts)}), got {s!r}')
+    return {'image_score': float(np.mean(vals.astype(float))), 'image_scores': vals.astype(float).tolist()}
+
+def evaluate_own(model, dataset=None, prompts=None, score=None, caption_prompt: str = 'describe the image.', image_column=None,
+                 caption_column=None, seed: int = 0, sample_steps: int = 20, n_examples: int = 6, **generate_kw) -> tuple[dict, dict]:
+    """Score `model` on your held-out data. `dataset` (pairs or documents, read by `documents.image_text_pairs`): the model captions
+    each image after `caption_prompt`: `caption_exact`, `caption_f1` (`caption_scores`) and `baseline_exact`, `baseline_f1` (always
+    the most common reference). `prompts`: the model draws one image each (`seed`, `sample_steps`) and `score(images, prompts)`
+    (PIL images, the prompts) returns a number or one per image: `image_score` (their mean). Returns (metrics, examples)."""
+    if dataset is None and prompts is None: raise ValueError('pass dataset=... (held-out images with captions) and/or prompts=[...] (texts to draw)')
+    if score is not None and (prompts is None or not callable(score)):
+        raise ValueError('score must be a function score(images, prompts) -> float or list, and it needs prompts=[...] to draw from')
+    out, examples = {}, {}
+    if dataset is not None:
+        images, refs = image_text_pairs(dataset, image_column, caption_column, references=True)
+        gens = [caption(model, im, caption_prompt, **generate_kw) for im in images]
+        s = caption_scores([generated_text(g) for g in gens], refs)
+        b = caption_scores([Counter(r for rs in refs for r in rs).most_common(1)[0][0]] * len(refs), refs)
+        out.update(caption_exact=s['exact_match'], caption_f1=s['token_f1'], baseline_exact=b['exact_match'],
+                   baseline_f1=b['token_f1'], n_captions=len(refs))
+        examples['captions'] = gens[:n_examples]
+    if prompts is not None:
+        prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+        if not prompts or not all(isinstance(p, str) and p.strip() for p in prompts):
+            raise ValueError(f'prompts must be a non-empty list of non-empty strings, got {prompts!r}')
+        docs = text_to_image(model, prompts, seed=seed, num_inference_steps=sample_steps)
+        if score is not None: out.update(_image_score(score, [made_images(d)[0] for d in docs], prompts))
+        out['n_prompts'] = len(prompts)
+        examples['t2i'] = (prompts[:n_examples], docs[:n_examples])
+    return out, examples
+

@@ -540,3 +540,29 @@ def load_vision(self: UnifiedMLLM, encoder: VisionEncoder) -> UnifiedMLLM:
                          f'config from this encoder or pretrain an encoder of these shapes') from None
     self.freeze_frozen_parts()
     return self
+
+# %% ../nbs/10_model.ipynb #f8e9ac45
+@patch
+def load_decoder(self: UnifiedMLLM, decoder) -> UnifiedMLLM:
+    """Put a pretrained decoder into this model: a module (another model's `decoder`), its state dict, or a `.safetensors` file
+    (or a folder holding `decoder.safetensors`). Every tensor is checked against `config.decoder` (names and shapes), then the
+    decoder is frozen. Returns the model."""
+    if self.decoder is None: raise ValueError('this model has no decoder (config.decoder is None); build it from a preset with one')
+    if isinstance(decoder, (str, Path)):
+        f = Path(decoder) / 'decoder.safetensors' if Path(decoder).is_dir() else Path(decoder)
+        if f.suffix != '.safetensors': raise ValueError(f'{f} is not a .safetensors file; load_decoder reads safetensors only (never pickles)')
+        if not f.is_file(): raise FileNotFoundError(f'{f} does not exist; pass a decoder.safetensors file or the folder holding it')
+        decoder = load_file(str(f))
+    sd = decoder.state_dict() if isinstance(decoder, nn.Module) else decoder
+    if not isinstance(sd, dict): raise TypeError(f'decoder must be a module, a state dict or a .safetensors path, got {type(decoder).__name__}')
+    own = self.decoder.state_dict()
+    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
+    shapes = [f'{k}: {tuple(sd[k].shape)} given, {tuple(v.shape)} expected' for k, v in own.items() if k in sd and sd[k].shape != v.shape]
+    if missing or unexpected or shapes:
+        raise ValueError(f'the decoder does not have the parts of config.decoder (missing {missing[:3]}, unexpected {unexpected[:3]}, '
+                         f'other shapes {shapes[:3]}); pretrain a decoder of this config (train.pretrained_decoder) or build the '
+                         f'model from the config the decoder was trained with')
+    self.decoder.load_state_dict(sd, strict=True)
+    self.freeze_frozen_parts(); self.decoder.eval()
+    return self
+

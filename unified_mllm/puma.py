@@ -10,7 +10,7 @@ from .config import REQUIRED
 from .model import ImageHead, register_head, DiffusionDecoder
 from .processor import pyramid_slots
 from .multigranular import scale_sides, scale_slices, multiscale_mse
-from .train import Stage
+from .train import Stage, schedule
 from .processor import pixels_to_image
 
 # %% auto #0
@@ -239,13 +239,14 @@ PUMA_SIDE = ('llm', 'adapter', 'head')
 INSTRUCTION_TASKS = {'text_to_image': 0.3, 'editing': 0.25, 'colorization': 0.15, 'inpainting': 0.15, 'segmentation_to_image': 0.15}
 
 def puma_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 1e-3, lm_weight: float = 0.02,
-                image_weight: float = 1.0, instruction_tasks: dict | None = None) -> list[Stage]:
+                image_weight: float = 1.0, instruction_tasks: dict | None = None, tasks=None) -> list[Stage]:
     """PUMA's MLLM stages after the decoders: `pretraining` (text-to-image and captioning, 50/50) and `instruction` (task
-    instruction tuning). `steps` maps stage name -> steps; the loss is `lm_weight` x CE + `image_weight` x the head's loss."""
+    instruction tuning). `steps` maps stage name -> steps; the loss is `lm_weight` x CE + `image_weight` x the head's loss.
+    `tasks`: your data instead of ShapesWorld (the Train chapter's `schedule`)."""
     s = {'pretraining': 400, 'instruction': 300, **(steps or {})}
     unknown = set(s) - {'pretraining', 'instruction'}
     if unknown: raise ValueError(f'puma_stages: unknown stages {sorted(unknown)} in steps; the stages are pretraining, instruction')
-    return [Stage('pretraining', PUMA_SIDE, {'text_to_image': 0.5, 'captioning': 0.5}, s['pretraining'], lr=lr,
-                  lm_weight=lm_weight, image_weight=image_weight, batch_size=batch_size),
-            Stage('instruction', PUMA_SIDE, dict(instruction_tasks or INSTRUCTION_TASKS), s['instruction'], lr=lr / 2,
-                  lm_weight=lm_weight, image_weight=image_weight, batch_size=batch_size)]
+    kw = dict(lm_weight=lm_weight, image_weight=image_weight, batch_size=batch_size)
+    return schedule([('pretraining', PUMA_SIDE, {'text_to_image': 0.5, 'captioning': 0.5}, s['pretraining'], dict(lr=lr, **kw)),
+                     ('instruction', PUMA_SIDE, dict(instruction_tasks or INSTRUCTION_TASKS), s['instruction'], dict(lr=lr / 2, **kw))],
+                    tasks, 'puma_stages')

@@ -5,7 +5,7 @@
 # %% ../nbs/12_train.ipynb #2d6a3cc7
 from __future__ import annotations
 import contextlib, hashlib, json, math, os, shutil, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, fields
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,13 +15,15 @@ from transformers import get_cosine_schedule_with_warmup, get_constant_schedule_
 from tqdm.auto import tqdm
 from .data import ShapesWorld, TASKS, rng_for
 from .processor import documents_from_rows
+from .documents import row_to_doc
 from .config import HEADS
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['PARAM_GROUPS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'param_groups', 'group_of', 'trains', 'Stage',
-           'dreamllm_stages', 'stage_documents', 'optimizer_to_safetensors', 'optimizer_from_safetensors',
-           'save_checkpoint', 'latest_checkpoint', 'share_weight', 'shard', 'length_groups', 'Trainer',
+__all__ = ['PARAM_GROUPS', 'MIX_FORMS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'param_groups', 'group_of', 'trains',
+           'check_documents_dataset', 'task_mix', 'Stage', 'user_tasks', 'schedule', 'dreamllm_stages',
+           'stage_documents', 'optimizer_to_safetensors', 'optimizer_from_safetensors', 'save_checkpoint',
+           'latest_checkpoint', 'share_weight', 'shard', 'length_groups', 'Trainer', 'decoder_pixels',
            'decoder_training_data', 'pretrain_decoder', 'pretrained_decoder']
 
 # %% ../nbs/12_train.ipynb #d84650f0
@@ -48,6 +50,37 @@ def trains(name: str, train: tuple, groups: dict) -> bool:
     "Whether a stage that trains the groups `train` trains parameter `name` (it does if any named group contains it)."
     return any(_under(name, groups[g]) for g in train if g in groups)
 
+MIX_FORMS = "{'captioning': 0.5, 'vqa': 0.5} (ShapesWorld tasks), {'mine': (dataset, 0.5), ...} (your datasets), or both in one dict"
+
+def _number(v) -> bool: return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+
+def check_documents_dataset(ds, where: str):
+    "Raise a clear error unless `ds` is a non-empty `datasets.Dataset` with the document columns."
+    if not (hasattr(ds, 'column_names') and hasattr(ds, 'features')):
+        raise TypeError(f'{where} must be a datasets.Dataset with the document columns, got {type(ds).__name__}; the accepted forms: {MIX_FORMS}, or one dataset')
+    if 'roles' not in ds.column_names:
+        raise ValueError(f'{where} is a dataset without the document columns (it has {ds.column_names}); turn image-caption pairs into '
+                         f"documents with unified_mllm.documents.pairs_to_documents(ds, 'captioning') (or 'text_to_image')")
+    if len(ds) == 0: raise ValueError(f'{where} is an empty dataset')
+
+def task_mix(tasks: dict, where: str = 'tasks') -> dict:
+    """A checked task mix: ShapesWorld task -> proportion, and any name -> (`datasets.Dataset` of documents, proportion).
+    Proportions are numbers >= 0 with a positive sum (they are normalised when batches are drawn)."""
+    out = {}
+    for k, v in tasks.items():
+        if isinstance(v, (tuple, list)) and len(v) == 2 and _number(v[1]):
+            check_documents_dataset(v[0], f'{where}: tasks[{k!r}][0]'); out[k] = (v[0], float(v[1]))
+        elif _number(v):
+            if k not in TASKS: raise ValueError(f'{where}: unknown tasks {[k]}; a proportion goes with one of the ShapesWorld tasks '
+                                                f'{list(TASKS)}; your own data goes as (dataset, proportion): {{{k!r}: (ds, {v})}}')
+            out[k] = float(v)
+        else: raise TypeError(f'{where}: tasks[{k!r}] is a {type(v).__name__}; accepted forms: {MIX_FORMS}' +
+                              (f'; give it a proportion: {{{k!r}: (ds, 1.0)}}' if hasattr(v, 'column_names') else ''))
+    p = [v if _number(v) else v[1] for v in out.values()]
+    if not p or min(p) < 0 or sum(p) <= 0:
+        raise ValueError(f'{where}: task proportions must be >= 0 with a positive sum, got {dict(zip(out, p))}')
+    return out
+
 SCHEDULES = ('cosine', 'constant')
 
 @dataclass
@@ -55,7 +88,7 @@ class Stage:
     "One training stage: what trains, on what data, for how long, how fast."
     name: str
     train: tuple                      # parameter groups (`param_groups`) that train; everything else is frozen
-    tasks: object                     # {ShapesWorld task: proportion} or a datasets.Dataset with the document columns
+    tasks: object                     # a task mix (`task_mix`: ShapesWorld task -> proportion, name -> (Dataset, proportion)), or one Dataset
     steps: int
     lr: float = 1e-3
     lm_weight: float = 1.0
@@ -71,14 +104,8 @@ class Stage:
         bad = [g for g in self.train if g not in known]
         if bad: raise ValueError(f'Stage {self.name!r}: unknown parameter groups {bad}; use some of {list(known)}')
         if not self.train: raise ValueError(f'Stage {self.name!r}: train names no parameter group; a stage must train something')
-        if isinstance(self.tasks, dict):
-            unknown = [t for t in self.tasks if t not in TASKS]
-            if unknown: raise ValueError(f'Stage {self.name!r}: unknown tasks {unknown}; use some of {list(TASKS)} or a datasets.Dataset')
-            if not self.tasks or min(self.tasks.values()) < 0 or sum(self.tasks.values()) <= 0:
-                raise ValueError(f'Stage {self.name!r}: task proportions must be >= 0 with a positive sum, got {self.tasks}')
-        elif not (hasattr(self.tasks, 'column_names') and 'roles' in self.tasks.column_names):
-            raise TypeError(f'Stage {self.name!r}: tasks must be a {{task: proportion}} dict or a datasets.Dataset with the '
-                            f'columns of unified_mllm.documents.DOCUMENT_FEATURES')
+        if isinstance(self.tasks, dict): self.tasks = task_mix(self.tasks, f'Stage {self.name!r}')
+        else: check_documents_dataset(self.tasks, f'Stage {self.name!r}: tasks')
         if not isinstance(self.steps, int) or self.steps < 1: raise ValueError(f'Stage {self.name!r}: steps must be a positive int, got {self.steps!r}')
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise ValueError(f'Stage {self.name!r}: batch_size must be a positive int, got {self.batch_size!r}')
@@ -89,29 +116,53 @@ class Stage:
         if self.schedule not in SCHEDULES: raise ValueError(f'Stage {self.name!r}: schedule must be one of {SCHEDULES}')
 
     def describe(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k != 'tasks'}
-        d['tasks'] = dict(self.tasks) if isinstance(self.tasks, dict) else f'Dataset({len(self.tasks)} rows)'
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'tasks'}
+        rows = lambda ds: f'Dataset({len(ds)} rows)'
+        d['tasks'] = ({k: v if isinstance(v, float) else (rows(v[0]), v[1]) for k, v in self.tasks.items()}
+                      if isinstance(self.tasks, dict) else rows(self.tasks))
         return d
 
 # %% ../nbs/12_train.ipynb #b3a84d90
 ALL_LLM_SIDE = ('llm', 'adapter', 'queries', 'projector')
 
+def user_tasks(tasks, known: list, where: str) -> dict:
+    """{task: Dataset of documents} standing in for ShapesWorld tasks of a schedule: a dict, or one Dataset split by its `task`
+    column (as `documents.pairs_to_documents` writes it); every task must be one of the schedule's `known`."""
+    if hasattr(tasks, 'column_names'):
+        check_documents_dataset(tasks, f'{where}: tasks')
+        names = np.asarray(tasks['task'])
+        tasks = {t: tasks.select(np.flatnonzero(names == t)) for t in dict.fromkeys(names.tolist())}
+    if not isinstance(tasks, dict) or not tasks:
+        raise TypeError(f'{where}: tasks must be a datasets.Dataset with a `task` column or a non-empty {{task: Dataset}} dict, got {tasks!r}')
+    unknown = [t for t in tasks if t not in known]
+    if unknown: raise ValueError(f'{where}: tasks {unknown} are not in this schedule; its tasks are {known} (set the `task` column, '
+                                 f"or the dict's keys, to those your data stands for)")
+    for t, ds in tasks.items(): check_documents_dataset(ds, f'{where}: tasks[{t!r}]')
+    return tasks
+
+def schedule(specs: list, tasks=None, where: str = 'schedule') -> list[Stage]:
+    """Stages from `(name, train, {ShapesWorld task: proportion}, steps, Stage options)` specs. With `tasks` (`user_tasks`) every
+    mix draws from your datasets instead, in the same proportions over the tasks you give; a stage given none of its tasks is left out."""
+    if tasks is not None:
+        tasks = user_tasks(tasks, list(dict.fromkeys(t for _, _, mix, *_ in specs for t in mix)), where)
+        specs = [(n, tr, {t: (tasks[t], p) for t, p in mix.items() if t in tasks}, *rest) for n, tr, mix, *rest in specs]
+    return [Stage(n, tr, mix, steps, **kw) for n, tr, mix, steps, kw in specs if mix]
+
 def dreamllm_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 2e-3, image_weight: float = 10.0,
-                    plan: bool = False) -> list[Stage]:
+                    plan: bool = False, tasks=None) -> list[Stage]:
     """DreamLLM's stages I (creation, comprehension), II and III; `steps` maps stage name -> steps; `image_weight` of II and III.
-    `plan=True` trains text-to-image and editing in the Data chapter's planned form (the model writes the scene, then draws it)."""
+    `plan=True` trains text-to-image and editing in the Data chapter's planned form (the model writes the scene, then draws it).
+    `tasks`: your data instead of ShapesWorld (see `schedule`), e.g. one Dataset of `captioning` and `text_to_image` documents."""
     s = {'I-creation': 40, 'I-comprehension': 40, 'II-pretraining': 300, 'III-sft': 160, **(steps or {})}
     t2i, ed = ('planned_text_to_image', 'planned_editing') if plan else ('text_to_image', 'editing')
-    return [
-        Stage('I-creation', ('queries', 'projector'), {t2i: 1.0}, s['I-creation'], lr=2e-3,
-              lm_weight=0.0, image_weight=1.0, batch_size=batch_size),
-        Stage('I-comprehension', ('adapter',), {'captioning': 1.0}, s['I-comprehension'], lr=2e-3,
-              lm_weight=1.0, image_weight=0.0, batch_size=batch_size),
-        Stage('II-pretraining', ALL_LLM_SIDE, {'captioning': 0.35, t2i: 0.25, 'story': 0.15, 'vqa': 0.25},
-              s['II-pretraining'], lr=lr, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size),
-        Stage('III-sft', ALL_LLM_SIDE, {'vqa': 0.4, ed: 0.2, 'captioning': 0.25, t2i: 0.15},
-              s['III-sft'], lr=lr / 2, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size),
-    ]
+    return schedule([
+        ('I-creation', ('queries', 'projector'), {t2i: 1.0}, s['I-creation'], dict(lr=2e-3, lm_weight=0.0, image_weight=1.0, batch_size=batch_size)),
+        ('I-comprehension', ('adapter',), {'captioning': 1.0}, s['I-comprehension'], dict(lr=2e-3, lm_weight=1.0, image_weight=0.0, batch_size=batch_size)),
+        ('II-pretraining', ALL_LLM_SIDE, {'captioning': 0.35, t2i: 0.25, 'story': 0.15, 'vqa': 0.25},
+         s['II-pretraining'], dict(lr=lr, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size)),
+        ('III-sft', ALL_LLM_SIDE, {'vqa': 0.4, ed: 0.2, 'captioning': 0.25, t2i: 0.15},
+         s['III-sft'], dict(lr=lr / 2, lm_weight=1.0, image_weight=image_weight, batch_size=batch_size)),
+    ], tasks, 'dreamllm_stages')
 
 # %% ../nbs/12_train.ipynb #cccc32f0
 def stage_documents(stage: Stage, step: int, seed: int = 0, world: ShapesWorld | None = None) -> list:
@@ -119,10 +170,12 @@ def stage_documents(stage: Stage, step: int, seed: int = 0, world: ShapesWorld |
     rng = rng_for(seed, 'batch/' + stage.name, step)
     if isinstance(stage.tasks, dict):
         world = world or ShapesWorld(32, seed)
-        names = list(stage.tasks); p = np.asarray([stage.tasks[k] for k in names], float); p /= p.sum()
-        tasks = rng.choice(len(names), size=stage.batch_size, p=p)     # every document draws its own task
-        index = rng.integers(0, 2 ** 31, size=stage.batch_size)
-        return [world.document(names[t], int(i))[0] for t, i in zip(tasks, index)]
+        names = list(stage.tasks); mix = [stage.tasks[k] for k in names]
+        p = np.asarray([m if isinstance(m, float) else m[1] for m in mix], float); p /= p.sum()
+        tasks = rng.choice(len(names), size=stage.batch_size, p=p)     # every document draws its own task (or dataset)
+        index = rng.integers(0, 2 ** 31, size=stage.batch_size)        # ... and its index (a dataset's row: modulo its length)
+        return [world.document(names[t], int(i))[0] if isinstance(mix[t], float) else row_to_doc(mix[t][0][int(i) % len(mix[t][0])])
+                for t, i in zip(tasks, index)]
     idx = rng.integers(0, len(stage.tasks), size=stage.batch_size)
     return documents_from_rows([stage.tasks[int(i)] for i in idx])
 
@@ -393,24 +446,36 @@ class Trainer:
         return self
 
 # %% ../nbs/12_train.ipynb #cf02fb78
+def decoder_pixels(model, images, n: int | None = None) -> torch.Tensor:
+    """Your images at the decoder's size, `[n, 3, S, S]` in [-1, 1]: a `datasets.Dataset` (its image column, or every image of its
+    documents: `documents.dataset_images`), PIL images, or a [-1, 1] tensor; at most the first `n`."""
+    from unified_mllm.documents import dataset_images
+    from unified_mllm.encoder import pixels_at
+    if hasattr(images, 'column_names'): images = dataset_images(images)
+    return pixels_at(images, model.config.made_image_size)[:n]
+
 @torch.no_grad()
-def decoder_training_data(model, n: int, seed: int = 0, batch: int = 256) -> tuple:
-    "`n` random ShapesWorld scenes as decoder training pairs: (features `[n, K, d]` from `model.image_features`, pixels `[n, 3, S, S]`)."
+def decoder_training_data(model, n: int, seed: int = 0, batch: int = 256, images=None) -> tuple:
+    """`n` random ShapesWorld scenes, or at most `n` of your `images` (`decoder_pixels`), as decoder training pairs: (features
+    `[n, K, d]` from `model.image_features`, pixels `[n, 3, S, S]`)."""
     from unified_mllm.processor import image_to_pixels
     from unified_mllm.data import random_scene
     S = model.config.made_image_size
-    world = ShapesWorld(S, seed)
-    px = torch.stack([image_to_pixels(world.draw(random_scene(rng_for(seed, 'decoder', i))), S) for i in range(n)])
-    feats = torch.cat([model.image_features(px[i:i + batch]) for i in range(0, n, batch)])
+    if images is not None: px = decoder_pixels(model, images, n)
+    else:
+        world = ShapesWorld(S, seed)
+        px = torch.stack([image_to_pixels(world.draw(random_scene(rng_for(seed, 'decoder', i))), S) for i in range(n)])
+    feats = torch.cat([model.image_features(px[i:i + batch]) for i in range(0, len(px), batch)])
     return feats, px
 
 def pretrain_decoder(model, steps: int = 600, batch_size: int = 32, lr: float = 2e-3, seed: int = 0, n_images: int = 4000,
-                     cond_dropout: float = 0.1, progress: bool = True) -> list:
-    "Train `model.decoder` with the Decoder chapter's `train_decoder` on pooled vision features of ShapesWorld; then freeze it. Returns the losses."
+                     cond_dropout: float = 0.1, progress: bool = True, images=None) -> list:
+    """Train `model.decoder` with the Decoder chapter's `train_decoder` on pooled vision features of `n_images` ShapesWorld scenes,
+    or of your `images` (at most `n_images` of them; see `decoder_pixels`); then freeze it. Returns the losses."""
     from unified_mllm.decoder import train_decoder
     dec = model.decoder
     if dec is None: raise ValueError('the model has no decoder to pretrain (config.decoder is None)')
-    feats, px = decoder_training_data(model, n_images, seed)
+    feats, px = decoder_training_data(model, n_images, seed, images=images)
     pipe = dec.pipeline()
     log = train_decoder(pipe, feats, px, steps=steps, batch_size=batch_size, lr=lr, cond_drop=cond_dropout, seed=seed,
                         snr_gamma=dec.snr_gamma, progress=progress)   # the same loss weighting as the model's own decoder loss
@@ -418,28 +483,31 @@ def pretrain_decoder(model, steps: int = 600, batch_size: int = 32, lr: float = 
     dec.requires_grad_(False); dec.eval()
     return log['loss']
 
-def _decoder_cache_key(model, budget: list, seed: int) -> str:
-    "A hash of everything a pretrained decoder depends on: decoder and head config, vision weights and feature layer, budget, seed."
+def _decoder_cache_key(model, budget: list, seed: int, data: torch.Tensor | None = None) -> str:
+    """A hash of everything a pretrained decoder depends on: decoder and head config, vision weights and feature layer, budget,
+    seed, and the training images when they are yours (`data`)."""
     h = hashlib.sha1(json.dumps({'decoder': model.config.decoder, 'head': model.config.head, 'seed': seed,
                                  'layer': model.config.vision['feature_layer'], 'budget': budget, 'v': 2}, sort_keys=True).encode())
     for k, v in sorted(model.vision.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().numpy().tobytes())
+    if data is not None: h.update(b'images'); h.update(data.numpy().tobytes())
     return h.hexdigest()[:12]
 
 def pretrained_decoder(model, steps: int = 300, batch_size: int = 32, n_images: int = 4000, seed: int = 0, cache_dir=None,
-                       use_cache: bool = True, progress: bool = True, from_scratch: bool = False) -> dict:
-    """`pretrain_decoder`, or — like the toy encoder — the decoder shipped with the package (unless `from_scratch`; see the
-    Foundation chapter) or loaded from the cache when the same decoder was already trained on the same vision tower with the
-    same budget. Returns {'source', 'loss'} (first and last five steps' mean loss)."""
+                       use_cache: bool = True, progress: bool = True, images=None, from_scratch: bool = False) -> dict:
+    """`pretrain_decoder`, or — like the toy encoder — the decoder shipped with the package (for ShapesWorld images, unless
+    `from_scratch`; see the Foundation chapter) or loaded from the cache when the same decoder was already trained on the same
+    vision tower with the same budget and images (yours, `images`, enter the key by their pixels).
+    Returns {'source', 'loss'} (first and last five steps' mean loss)."""
     from unified_mllm.encoder import default_cache_dir
     from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
-    path = default_cache_dir(cache_dir) / f'decoder-{_decoder_cache_key(model, [steps, batch_size, n_images], seed)}'
+    px = None if images is None else decoder_pixels(model, images, n_images)
+    path = default_cache_dir(cache_dir) / f'decoder-{_decoder_cache_key(model, [steps, batch_size, n_images], seed, px)}'
     shipped = shipped_path('decoder', path.name, from_scratch)
     path = shipped or path
     if (use_cache or shipped) and (path / 'decoder.safetensors').is_file():
-        model.decoder.load_state_dict(load_file(str(path / 'decoder.safetensors')), strict=True)
-        model.decoder.requires_grad_(False); model.decoder.eval()
+        model.load_decoder(path / 'decoder.safetensors')
         return {'source': f"{'shipped' if shipped else 'cache'} ({path})", **json.loads((path / 'log.json').read_text())}
-    losses = pretrain_decoder(model, steps=steps, batch_size=batch_size, n_images=n_images, seed=seed, progress=progress)
+    losses = pretrain_decoder(model, steps=steps, batch_size=batch_size, n_images=n_images, seed=seed, progress=progress, images=px)
     log = {'loss': [round(float(np.mean(losses[:5])), 4), round(float(np.mean(losses[-5:])), 4)]}
     def write(tmp):
         tmp.mkdir()
@@ -447,3 +515,4 @@ def pretrained_decoder(model, steps: int = 300, batch_size: int = 32, n_images: 
         (tmp / 'log.json').write_text(json.dumps(log))
     if use_cache: atomic_write(path, write, keep_existing=True)   # (another run may have cached it meanwhile)
     return {'source': 'trained now', **log}
+
