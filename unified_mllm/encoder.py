@@ -16,12 +16,13 @@ from transformers import (CLIPVisionConfig, CLIPVisionModel, CLIPTextConfig, CLI
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_PRETRAIN', 'QUICK_PRETRAIN', 'CLIP_DATA_ARGS',
-           'VisionEncoderConfig', 'clip_vision_config', 'encoder_config', 'images_to_tensor', 'tensor_to_images',
-           'check_pixels', 'require_safetensors', 'VisionEncoder', 'caption_tokenizer', 'sincos_2d',
-           'init_sincos_positions', 'toy_clip', 'clip_embed', 'retrieval_top1', 'shapes_pairs', 'shape_twins',
-           'pretrain_toy_clip', 'pixels_at', 'user_clip_pairs', 'held_out_split', 'default_cache_dir', 'get_toy_clip',
-           'load_toy_clip', 'get_toy_encoder', 'toy_clip_settings', 'shape_probe']
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_PRETRAIN', 'QUICK_PRETRAIN',
+           'FOUNDATION_PRETRAIN', 'CLIP_DATA_ARGS', 'ENCODER_GATES', 'VisionEncoderConfig', 'clip_vision_config',
+           'encoder_config', 'images_to_tensor', 'tensor_to_images', 'check_pixels', 'require_safetensors',
+           'VisionEncoder', 'caption_tokenizer', 'sincos_2d', 'init_sincos_positions', 'toy_clip', 'clip_embed',
+           'retrieval_top1', 'shapes_pairs', 'shape_twins', 'caption_decoder', 'pretrain_toy_clip', 'pixels_at',
+           'user_clip_pairs', 'held_out_split', 'default_cache_dir', 'get_toy_clip', 'load_toy_clip', 'get_toy_encoder',
+           'toy_clip_settings', 'probe_renders', 'cell_windows', 'cell_features', 'object_probe', 'probe_table']
 
 # %% ../nbs/05_encoder.ipynb #d57f9e9e
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]  # CLIP's published pixel normalisation (lists: configs store them as JSON)
@@ -256,7 +257,7 @@ def retrieval_top1(clip: CLIPModel, tokenizer, images, captions, group: int = 10
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
-from transformers import get_cosine_schedule_with_warmup
+from transformers import GPT2Config, GPT2LMHeadModel, get_cosine_schedule_with_warmup
 from .data import ShapesWorld
 
 def shapes_pairs(n: int, start: int = 0, seed: int = 0, size: int = 32):
@@ -282,15 +283,27 @@ def shape_twins(objects_list: list, seed: int = 0, size: int = 32):
 
 TOY_PRETRAIN = dict(n_train=12000, steps=1500, batch_size=64, lr=2e-3, hard_negatives=True)
 QUICK_PRETRAIN = dict(n_train=6000, steps=300, batch_size=64, lr=2e-3, hard_negatives=True)
+FOUNDATION_PRETRAIN = dict(n_train=20000, steps=3000, batch_size=64, lr=2e-3, hard_negatives=True, caption_weight=1.0)  # + CoCa
+
+def caption_decoder(tokenizer, width: int, layers: int = 1, seed: int = 0) -> GPT2LMHeadModel:
+    "CoCa's captioner at toy size: a `layers`-deep GPT-2 over `tokenizer`'s vocabulary that cross-attends to patch features of `width`."
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_positions=tokenizer.model_max_length, n_embd=width, n_layer=layers,
+                                          n_head=4, add_cross_attention=True, bos_token_id=tokenizer.bos_token_id,
+                                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, loss_type='ForCausalLM'))
 
 def pretrain_toy_clip(n_train: int = 12000, steps: int = 1500, batch_size: int = 64, lr: float = 2e-3,
                       weight_decay: float = 0.1, n_eval: int = 500, eval_every: int = 50, seed: int = 0,
                       hard_negatives: bool | None = None, progress: bool = True, dataset=None, images=None, captions=None,
-                      image_column: str | None = None, caption_column: str | None = None) -> dict:
+                      image_column: str | None = None, caption_column: str | None = None, caption_weight: float = 0.0) -> dict:
     """Stage 0: contrastive pretraining of the toy CLIP on ShapesWorld, or on your own pairs: `dataset` (a `datasets.Dataset`,
     see `user_clip_pairs`) or `images` with `captions`; then at most `n_train` of them train and min(`n_eval`, n // 5), drawn
     by `seed`, are held out. With `hard_negatives` (default: on for ShapesWorld, which it needs), half of every batch is the
-    other half's `shape_twins`. Returns clip, tokenizer, encoder, metrics."""
+    other half's `shape_twins`. With `caption_weight` > 0, CoCa's captioning loss joins the contrastive one: a small decoder
+    (`caption_decoder`, discarded after training) writes each caption from the patch features the encoder hands on (its
+    `feature_layer`), so those features must hold every object's shape, colour, size and place. Returns clip, tokenizer,
+    encoder, metrics."""
     t0, c0 = time.time(), time.process_time()
     set_seed(seed)
     user = any(v is not None for v in (dataset, images, captions, image_column, caption_column))
@@ -311,23 +324,34 @@ def pretrain_toy_clip(n_train: int = 12000, steps: int = 1500, batch_size: int =
     tokenizer = caption_tokenizer(caps)
     t = tokenizer(caps, padding='max_length', max_length=tokenizer.model_max_length, truncation=True, return_tensors='pt')
     ids, am = t['input_ids'], t['attention_mask']
+    if caption_weight < 0: raise ValueError(f'caption_weight must be >= 0 (0 = contrastive only), got {caption_weight}')
     clip = toy_clip(tokenizer, seed=seed)
+    layer = encoder_config('toy').feature_layer
+    captioner = caption_decoder(tokenizer, clip.config.vision_config.hidden_size, seed=seed) if caption_weight else None
+    params = list(clip.parameters()) + (list(captioner.parameters()) if captioner is not None else [])
     acc = Accelerator(cpu=not torch.cuda.is_available())
-    opt = torch.optim.AdamW(clip.parameters(), lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98), eps=1e-6)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98), eps=1e-6)
     sched = get_cosine_schedule_with_warmup(opt, max(1, steps // 10), steps)
     clip, opt, sched = acc.prepare(clip, opt, sched)
+    if captioner is not None: captioner = acc.prepare(captioner)
     mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1); std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
     g = torch.Generator().manual_seed(seed)
-    log = {'step': [], 'loss': [], 'eval_step': [], 'top1': []}
+    log = {'step': [], 'loss': [], 'caption_loss': [], 'eval_step': [], 'top1': []}
     bar = tqdm(range(steps), desc='stage 0: CLIP', disable=not progress)
     for step in bar:
         if hard_negatives:
             idx = torch.randint(0, n_train, (batch_size // 2,), generator=g); idx = torch.cat([idx, idx + n_train])
         else: idx = torch.randint(0, n_train, (batch_size,), generator=g)
         px = ((x[idx] + 1) / 2 - mean) / std
-        out = clip(input_ids=ids[idx].to(acc.device), attention_mask=am[idx].to(acc.device), pixel_values=px.to(acc.device), return_loss=True)
-        acc.backward(out.loss)
-        acc.clip_grad_norm_(clip.parameters(), 1.0)
+        i, m = ids[idx].to(acc.device), am[idx].to(acc.device)
+        out = clip(input_ids=i, attention_mask=m, pixel_values=px.to(acc.device), return_loss=True, output_hidden_states=captioner is not None)
+        loss = out.loss
+        if captioner is not None:   # CoCa: write the caption from the patch features (CLS dropped), padding not scored
+            h = out.vision_model_output.hidden_states[layer][:, 1:].contiguous()
+            cap = captioner(input_ids=i, attention_mask=m, encoder_hidden_states=h, labels=i.masked_fill(m == 0, -100)).loss
+            loss = loss + caption_weight * cap; log['caption_loss'].append(cap.item())
+        acc.backward(loss)
+        acc.clip_grad_norm_(params, 1.0)
         opt.step(); sched.step(); opt.zero_grad()
         log['step'].append(step); log['loss'].append(out.loss.item())
         bar.set_postfix(loss=f'{out.loss.item():.3f}')
@@ -337,9 +361,11 @@ def pretrain_toy_clip(n_train: int = 12000, steps: int = 1500, batch_size: int =
     encoder = VisionEncoder(encoder_config('toy'))
     encoder.clip.load_state_dict(clip.vision_model.state_dict())
     metrics = {f'top1_of_{group}': log['top1'][-1], 'wall_seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0,
-               'steps': steps, 'batch_size': batch_size, 'n_train': n_train, 'hard_negatives': hard_negatives, 'seed': seed,
+               'steps': steps, 'batch_size': batch_size, 'n_train': n_train, 'hard_negatives': hard_negatives, 'caption_weight': caption_weight, 'seed': seed,
                'torch_threads': torch.get_num_threads()}
     return {'clip': clip, 'tokenizer': tokenizer, 'encoder': encoder.eval(), 'metrics': metrics, 'log': log}
+
+
 
 # %% ../nbs/05_encoder.ipynb #b1ecef14
 def pixels_at(images, size: int, name: str = 'images') -> torch.Tensor:
@@ -448,24 +474,71 @@ def toy_clip_settings(quick: bool, seed: int, train_kwargs: dict) -> tuple[dict,
 
 
 # %% ../nbs/05_encoder.ipynb #32df62fd
-def shape_probe(encoder: VisionEncoder, n: int = 4000, seed: int = 5, steps: int = 400, hidden: int = 256) -> dict:
-    """Shape accuracy of a small MLP on the frozen, flattened feature grid of `n` single-object scenes (80% train,
-    20% held out): overall, on large and on small objects."""
-    from unified_mllm.data import SHAPES, draw_objects, random_scene, rng_for
-    scenes = [random_scene(rng_for(seed, 'shape-probe', i), n=1)[0] for i in range(n)]
-    S = encoder.config.vision_config.image_size
-    x = torch.from_numpy(np.stack([np.asarray(draw_objects([o], S)) for o in scenes])).permute(0, 3, 1, 2).float() / 127.5 - 1
-    y = torch.tensor([SHAPES.index(o['shape']) for o in scenes]); large = torch.tensor([o['size'] == 'large' for o in scenes])
-    with torch.no_grad(): f = torch.cat([encoder(x[i:i + 500], output='tokens').flatten(1) for i in range(0, n, 500)])
-    k = int(0.8 * n)
-    f = (f - f[:k].mean(0)) / (f[:k].std(0) + 1e-5)
+import math
+ENCODER_GATES = {'shape': 0.98, 'color': 0.99, 'size': 0.98, 'cell': 0.99, 'top1_of_100': 0.98}
+
+def probe_renders(n: int, seed: int, stream: str, size: int = 32):
+    "`n` 1-3-object scenes of `stream` and their renders as a [-1, 1] tensor [n, 3, size, size]."
+    from unified_mllm.data import draw_objects, random_scene, rng_for
+    scenes = [random_scene(rng_for(seed, stream, i)) for i in range(n)]
+    x = torch.from_numpy(np.stack([np.asarray(draw_objects(s, size)) for s in scenes])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return x, scenes
+
+def cell_windows(grid: int, image_size: int) -> list[tuple[int, int]]:
+    "For each of the 3 grid rows (or columns), the patch rows [start, stop) that cover it, all of one width."
+    p, cell = image_size / grid, image_size / 3
+    spans = [(math.floor(c * cell / p), math.ceil((c + 1) * cell / p)) for c in range(3)]
+    w = max(b - a for a, b in spans)
+    return [(min(a, grid - w), min(a, grid - w) + w) for a, _ in spans]
+
+@torch.no_grad()
+def cell_features(encoder: VisionEncoder, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    "Frozen features of each grid cell's window of patches, flattened: [n, 9, window*window*C] (cells in reading order)."
+    g = torch.cat([encoder(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    wins = cell_windows(encoder.grid_size, encoder.config.vision_config.image_size)
+    return torch.stack([g[:, a:b, c:d].flatten(1) for a, b in wins for c, d in wins], 1)
+
+def object_probe(encoder: VisionEncoder, n_train: int = 30000, n_test: int = 2000, seed: int = 5, steps: int = 1500,
+                 hidden: int = 256, batch_size: int = 256) -> dict:
+    """How well the frozen patch features say what is in each cell. One small MLP, shared by the 9 cells, reads a cell's
+    window of patch features (plus the cell's index) and predicts empty-or-shape, colour and size; trained on `n_train`
+    held-out 1-3-object scenes (stream `probe/train`), scored on `n_test` others (`probe/test`). Returns `cell` (every
+    cell's empty/occupied right) and shape, colour, size accuracy over the objects, for small and large objects apart."""
+    from unified_mllm.eval import objects_to_labels
+    (xtr, s_tr), (xte, s_te) = probe_renders(n_train, seed, 'probe/train'), probe_renders(n_test, seed, 'probe/test')
+    ftr, fte = cell_features(encoder, xtr), cell_features(encoder, xte)
+    mu, sd = ftr.mean((0, 1)), ftr.std((0, 1)) + 1e-5
+    where = torch.eye(9)
+    ftr, fte = [torch.cat([(f - mu) / sd, where.expand(len(f), 9, 9)], -1) for f in (ftr, fte)]
+    (shape, color, size), truth = objects_to_labels(s_tr), objects_to_labels(s_te)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        mlp = nn.Sequential(nn.Linear(ftr.shape[-1], hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 5 + 6 + 2))
+    opt = torch.optim.AdamW(mlp.parameters(), 2e-3, weight_decay=0.05)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=steps, pct_start=max(0.1, 2 / steps))
     g = torch.Generator().manual_seed(seed)
-    mlp = nn.Sequential(nn.Linear(f.shape[1], hidden), nn.GELU(), nn.Linear(hidden, len(SHAPES)))
-    with torch.no_grad():
-        for p in mlp.parameters(): p.copy_(torch.randn(p.shape, generator=g) * (p.shape[-1] ** -0.5 if p.dim() > 1 else 0.0))
-    opt = torch.optim.Adam(mlp.parameters(), 1e-3, weight_decay=1e-3)
+    ce = lambda o, y: F.cross_entropy(o.flatten(0, 1), y.flatten(), ignore_index=-100)
     for _ in range(steps):
-        opt.zero_grad(); F.cross_entropy(mlp(f[:k]), y[:k]).backward(); opt.step()
-    with torch.no_grad(): hit = mlp(f[k:]).argmax(1) == y[k:]
-    lg = large[k:]
-    return {'shape_acc': hit.float().mean().item(), 'large': hit[lg].float().mean().item(), 'small': hit[~lg].float().mean().item()}
+        i = torch.randint(0, n_train, (batch_size,), generator=g)
+        o = mlp(ftr[i])
+        loss = ce(o[..., :5], shape[i]) + ce(o[..., 5:11], color[i]) + ce(o[..., 11:], size[i])
+        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    with torch.no_grad(): o = mlp(fte)
+    pred = (o[..., 1:5].argmax(-1) + 1, o[..., 5:11].argmax(-1), o[..., 11:].argmax(-1))
+    occupied = truth[0] > 0
+    res = {'cell': ((o[..., :5].argmax(-1) > 0) == occupied).all(1).float().mean().item()}
+    for name, k in (('small', 0), ('large', 1)):
+        m = occupied & (truth[2] == k)
+        for attr, p, y in zip(('shape', 'color', 'size'), pred, truth): res[f'{attr}_{name}'] = (p == y)[m].float().mean().item()
+    return res
+
+def probe_table(probe: dict, gates: dict = ENCODER_GATES) -> str:
+    "The probe's accuracies beside the gates, one line per attribute (small / large objects)."
+    lines = [f"cell   {probe['cell']:.1%} (gate {gates['cell']:.0%})"]
+    for a in ('shape', 'color', 'size'):
+        ok = min(probe[f'{a}_small'], probe[f'{a}_large']) >= gates[a]
+        lines.append(f"{a:6} small {probe[f'{a}_small']:.1%}  large {probe[f'{a}_large']:.1%}  (gate {gates[a]:.0%}: {'pass' if ok else 'not yet'})")
+    return '\n'.join(lines)
+
+
+

@@ -262,27 +262,25 @@ def load_encoder(folder, card=None) -> dict:
     r['encoder'].requires_grad_(False)
     return r
 
-def encoder_gates(part: dict, n_retrieval: int = 500, probe_scenes: int = 4000, object_probe=None) -> dict:
-    """Zero-shot caption retrieval top-1 among 100 candidates and the shape probe (lone objects, large and small) on held-out
-    scenes. Gate hook: `object_probe(encoder) -> dict` (issue 14: shape/colour/size/cell of each object of 1-3-object
-    scenes) plugs in here; none exists yet."""
-    from unified_mllm.encoder import retrieval_top1, shape_probe, shapes_pairs
+def encoder_gates(part: dict, n_retrieval: int = 500, probe_scenes: int = 30000, probe_steps: int = 1500) -> dict:
+    """Zero-shot caption retrieval top-1 among 100 candidates on held-out scenes, and the Encoder chapter's `object_probe`
+    (shape, colour, size of every object of 1-3-object scenes, small and large apart, and every cell's empty/occupied)."""
+    from unified_mllm.encoder import retrieval_top1, object_probe, shapes_pairs
     x, caps, _ = shapes_pairs(n_retrieval, start=HELD_OUT)
     g = {'retrieval_top1_of_100': round(retrieval_top1(part['clip'], part['tokenizer'], x, caps), 4)}
-    g.update({f'probe_shape_{k}': round(v, 4) for k, v in shape_probe(part['encoder'], n=probe_scenes).items()})
-    g['object_probe'] = object_probe(part['encoder']) if object_probe else None
+    g.update({f'probe_{k}': round(v, 4) for k, v in object_probe(part['encoder'], n_train=probe_scenes, steps=probe_steps).items()})
     return g
 
 def _encoder_settings() -> dict:
-    from unified_mllm.encoder import QUICK_PRETRAIN
-    return dict(QUICK_PRETRAIN)   # TODO(issue 14): the final recipe's settings; today the quick ones, to exercise the machinery
+    from unified_mllm.encoder import FOUNDATION_PRETRAIN
+    return dict(FOUNDATION_PRETRAIN)   # contrastive + shape twins + CoCa captioning, 3000 steps (Encoder chapter)
 
 register_part(Part(
     'encoder', 'toy CLIP (vision tower + text tower + caption tokenizer), contrastive on ShapesWorld',
     train=train_encoder, load=load_encoder, gates=encoder_gates, settings=_encoder_settings,
     quick=dict(n_train=256, steps=30, batch_size=32, n_eval=100),
-    gate_settings=dict(n_retrieval=500, probe_scenes=2000), quick_gates=dict(n_retrieval=100, probe_scenes=300),
-    targets={'retrieval_top1_of_100': 0.98, 'object_probe': '>= 0.98 shape, 0.99 colour, 0.98 size, 0.99 cell'}))
+    gate_settings=dict(n_retrieval=500), quick_gates=dict(n_retrieval=100, probe_scenes=300, probe_steps=20),
+    targets={'retrieval_top1_of_100': 0.98, 'probe': '>= 0.98 shape, 0.99 colour, 0.98 size, 0.99 cell (ENCODER_GATES)'}))
 
 # %% ../nbs/19_foundation.ipynb #72f02309
 def train_judge_part(cache_dir, seed: int = 0, progress: bool = True, **settings) -> dict:
