@@ -16,13 +16,13 @@ from transformers import (CLIPVisionConfig, CLIPVisionModel, CLIPTextConfig, CLI
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_PRETRAIN', 'QUICK_PRETRAIN',
-           'FOUNDATION_PRETRAIN', 'CLIP_DATA_ARGS', 'ENCODER_GATES', 'VisionEncoderConfig', 'clip_vision_config',
-           'encoder_config', 'images_to_tensor', 'tensor_to_images', 'check_pixels', 'require_safetensors',
-           'VisionEncoder', 'caption_tokenizer', 'sincos_2d', 'init_sincos_positions', 'toy_clip', 'clip_embed',
-           'retrieval_top1', 'shapes_pairs', 'shape_twins', 'caption_decoder', 'pretrain_toy_clip', 'pixels_at',
-           'user_clip_pairs', 'held_out_split', 'default_cache_dir', 'get_toy_clip', 'load_toy_clip', 'get_toy_encoder',
-           'toy_clip_settings', 'probe_renders', 'cell_windows', 'cell_features', 'object_probe', 'probe_table']
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_PRETRAIN', 'QUICK_PRETRAIN', 'CLIP_DATA_ARGS',
+           'ENCODER_GATES', 'VisionEncoderConfig', 'clip_vision_config', 'encoder_config', 'images_to_tensor',
+           'tensor_to_images', 'check_pixels', 'require_safetensors', 'VisionEncoder', 'caption_tokenizer', 'sincos_2d',
+           'init_sincos_positions', 'toy_clip', 'clip_embed', 'retrieval_top1', 'shapes_pairs', 'shape_twins',
+           'caption_decoder', 'pretrain_toy_clip', 'pixels_at', 'user_clip_pairs', 'held_out_split',
+           'default_cache_dir', 'get_toy_clip', 'load_toy_clip', 'get_toy_encoder', 'toy_clip_settings',
+           'probe_renders', 'cell_windows', 'cell_features', 'object_probe', 'probe_table']
 
 # %% ../nbs/05_encoder.ipynb #d57f9e9e
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]  # CLIP's published pixel normalisation (lists: configs store them as JSON)
@@ -281,9 +281,9 @@ def shape_twins(objects_list: list, seed: int = 0, size: int = 32):
         ims.append(np.asarray(draw_objects(o, size))); caps.append(caption(o, rng))
     return torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).float() / 127.5 - 1, caps
 
-TOY_PRETRAIN = dict(n_train=12000, steps=1500, batch_size=64, lr=2e-3, hard_negatives=True)
+TOY_PRETRAIN = dict(n_train=20000, steps=3000, batch_size=64, lr=2e-3, hard_negatives=True,   # the shipped encoder's recipe
+                    caption_weight=1.0)
 QUICK_PRETRAIN = dict(n_train=6000, steps=300, batch_size=64, lr=2e-3, hard_negatives=True)
-FOUNDATION_PRETRAIN = dict(n_train=20000, steps=3000, batch_size=64, lr=2e-3, hard_negatives=True, caption_weight=1.0)  # + CoCa
 
 def caption_decoder(tokenizer, width: int, layers: int = 1, seed: int = 0) -> GPT2LMHeadModel:
     "CoCa's captioner at toy size: a `layers`-deep GPT-2 over `tokenizer`'s vocabulary that cross-attends to patch features of `width`."
@@ -364,6 +364,7 @@ def pretrain_toy_clip(n_train: int = 12000, steps: int = 1500, batch_size: int =
                'steps': steps, 'batch_size': batch_size, 'n_train': n_train, 'hard_negatives': hard_negatives, 'caption_weight': caption_weight, 'seed': seed,
                'torch_threads': torch.get_num_threads()}
     return {'clip': clip, 'tokenizer': tokenizer, 'encoder': encoder.eval(), 'metrics': metrics, 'log': log}
+
 
 
 

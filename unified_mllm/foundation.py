@@ -272,8 +272,8 @@ def encoder_gates(part: dict, n_retrieval: int = 500, probe_scenes: int = 30000,
     return g
 
 def _encoder_settings() -> dict:
-    from unified_mllm.encoder import FOUNDATION_PRETRAIN
-    return dict(FOUNDATION_PRETRAIN)   # contrastive + shape twins + CoCa captioning, 3000 steps (Encoder chapter)
+    from unified_mllm.encoder import TOY_PRETRAIN
+    return dict(TOY_PRETRAIN)   # contrastive + shape twins + CoCa captioning, 3000 steps (Encoder chapter)
 
 register_part(Part(
     'encoder', 'toy CLIP (vision tower + text tower + caption tokenizer), contrastive on ShapesWorld',
