@@ -19,12 +19,13 @@ from .encoder import default_cache_dir, require_safetensors
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['BLUR_SIGMA', 'JUDGE_ARCH_KEYS', 'ATTRIBUTES', 'PSNR_CAP', 'resize_images', 'to_image_tensor', 'gaussian_blur',
-           'degrade', 'JudgeConfig', 'JudgeOutput', 'AttributeJudge', 'objects_to_labels', 'judge_scenes',
-           'augment_judge_batch', 'train_judge', 'object_key', 'objects_equal', 'reading_scores', 'judge_accuracy',
-           'reading_lines', 'show_readings', 'judge_cache_path', 'get_judge', 'psnr', 'ssim', 'diversity',
-           'spec_satisfied', 'shapes_eval', 'caption_report', 'caption_accuracy', 'normalize_answer', 'vqa_accuracy',
-           'edit_accuracy']
+__all__ = ['BLUR_SIGMA', 'GARBAGE_KINDS', 'GARBAGE_MIX', 'JUDGE_ARCH_KEYS', 'ATTRIBUTES', 'PSNR_CAP', 'resize_images',
+           'to_image_tensor', 'gaussian_blur', 'degrade', 'JudgeConfig', 'JudgeOutput', 'AttributeJudge',
+           'objects_to_labels', 'judge_scenes', 'augment_judge_batch', 'garbage_images', 'calibrate_threshold',
+           'calibration_scores', 'train_judge', 'judge_cache_path', 'get_judge', 'object_key', 'objects_equal',
+           'reading_scores', 'judge_accuracy', 'reading_lines', 'show_readings', 'psnr', 'ssim', 'diversity',
+           'spec_size', 'spec_satisfied', 'shapes_eval', 'caption_report', 'caption_accuracy', 'normalize_answer',
+           'vqa_accuracy', 'edit_accuracy']
 
 # %% ../nbs/03_eval.ipynb #f90b2d78
 def resize_images(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -88,16 +89,21 @@ def degrade(x: torch.Tensor, noise: float = 0.0, blur=False, generator: torch.Ge
 
 # %% ../nbs/03_eval.ipynb #bf55a283
 class JudgeConfig(PretrainedConfig):
-    "Configuration of the `AttributeJudge`: input size, cell size, CNN widths and the attribute vocabularies."
+    "Configuration of the `AttributeJudge`: input size, cell size, CNN widths, the object threshold and the attribute vocabularies."
     model_type = 'shapesworld_judge'
     def __init__(self, image_size: int = 32, cell_size: int = 12, channels=(16, 32), hidden: int = 128,
-                 shapes=SHAPES, colors=tuple(COLORS), sizes=tuple(SIZES), positions=POSITIONS, **kwargs):
+                 object_threshold: float = 0.5, shapes=SHAPES, colors=tuple(COLORS), sizes=tuple(SIZES),
+                 positions=POSITIONS, **kwargs):
         if not isinstance(image_size, int) or image_size < 12:
             raise ValueError(f'image_size must be an int >= 12, got {image_size!r}')
         if not isinstance(cell_size, int) or cell_size < 4 or cell_size % 4:
             raise ValueError(f'cell_size must be a positive multiple of 4 (two 2x2 poolings), got {cell_size!r}')
+        if isinstance(object_threshold, bool) or not isinstance(object_threshold, (int, float)) or not 0.5 <= object_threshold < 1:
+            raise ValueError(f'object_threshold is the probability a cell must have of holding an object to be read as one: '
+                             f'a number in [0.5, 1), got {object_threshold!r} (train_judge calibrates it)')
         if len(positions) != 9: raise ValueError(f'positions must name the 9 cells of the 3x3 grid, got {len(positions)}')
         self.image_size, self.cell_size, self.hidden = image_size, cell_size, hidden
+        self.object_threshold = float(object_threshold)
         self.channels = list(channels)
         self.shapes, self.colors, self.sizes, self.positions = list(shapes), list(colors), list(sizes), list(positions)
         super().__init__(**kwargs)
@@ -163,8 +169,8 @@ class AttributeJudge(PreTrainedModel):
         return out
 
     @torch.no_grad()
-    def predict(self, images, batch_size: int = 512) -> list[list[dict]]:
-        "Read `images` (PIL image(s) or float [B,3,H,W] in [0,1], any size): per image, its objects ordered by grid cell."
+    def read_cells(self, images, batch_size: int = 512) -> JudgeOutput:
+        "Per-cell logits of `images` (PIL image(s) or float [B,3,H,W] in [0,1], any size), computed in eval mode."
         x = to_image_tensor(images, size=self.config.image_size).float()
         was_training = self.training
         self.eval()
@@ -172,13 +178,22 @@ class AttributeJudge(PreTrainedModel):
             outs = [self(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         finally:
             self.train(was_training)
-        shape = torch.cat([o.shape_logits for o in outs]).argmax(-1)
-        color = torch.cat([o.color_logits for o in outs]).argmax(-1)
-        size = torch.cat([o.size_logits for o in outs]).argmax(-1)
+        return JudgeOutput(**{k: torch.cat([o[k] for o in outs]) for k in ('shape_logits', 'color_logits', 'size_logits')})
+
+    def objectness(self, images) -> torch.Tensor:
+        "[B,9]: the probability that each cell holds an object, 1 - p(empty)."
+        return 1 - self.read_cells(images).shape_logits.softmax(-1)[..., 0]
+
+    def predict(self, images, batch_size: int = 512) -> list[list[dict]]:
+        "Read `images`: per image, its objects ordered by grid cell; a cell holds one only if its objectness >= `config.object_threshold`."
+        out = self.read_cells(images, batch_size)
+        p = out.shape_logits.softmax(-1)
+        occupied = 1 - p[..., 0] >= self.config.object_threshold
+        shape, color, size = p[..., 1:].argmax(-1), out.color_logits.argmax(-1), out.size_logits.argmax(-1)
         cfg = self.config
-        return [[{'shape': cfg.shapes[int(shape[b, k]) - 1], 'color': cfg.colors[int(color[b, k])],
+        return [[{'shape': cfg.shapes[int(shape[b, k])], 'color': cfg.colors[int(color[b, k])],
                   'size': cfg.sizes[int(size[b, k])], 'position': cfg.positions[k]}
-                 for k in range(9) if shape[b, k] > 0] for b in range(len(x))]
+                 for k in range(9) if occupied[b, k]] for b in range(len(p))]
 
 # %% ../nbs/03_eval.ipynb #d65dc8ed
 def objects_to_labels(objects_list, config: JudgeConfig | None = None):
@@ -217,14 +232,73 @@ def augment_judge_batch(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     noise = torch.where(torch.rand(B, generator=g) < 0.75, 0.15 * torch.rand(B, generator=g), torch.zeros(B))
     return (x + noise[:, None, None, None] * torch.randn(x.shape, generator=g)).clamp(0, 1)
 
+# %% ../nbs/03_eval.ipynb #0281f677
+GARBAGE_KINDS = ('noise', 'flat', 'field', 'blobs', 'mean', 'smear', 'gray')
+GARBAGE_MIX = GARBAGE_KINDS + ('blobs', 'blobs', 'smear', 'gray')   # training's mix: the kinds closest to a shape, more often
+
+def _garbage_one(kind: str, renders: torch.Tensor, b: int, g: torch.Generator) -> torch.Tensor:
+    B, _, H, W = renders.shape
+    u = lambda *s: torch.rand(*s, generator=g)
+    if kind == 'noise':     # Gaussian noise (std 0.1-0.5) around a random colour
+        return u(3, 1, 1) * 0.8 + 0.1 + (0.1 + 0.4 * u(1)) * torch.randn(3, H, W, generator=g)
+    if kind == 'flat':      # one colour; a third of the time black, white or a gray
+        c = u(3, 1, 1) if u(1) < 2 / 3 else u(1).expand(3, 1, 1) * (u(1) < 0.5)
+        return c.expand(3, H, W)
+    if kind == 'field':     # a smooth random-colour field: a 2x2..6x6 grid of colours, upsampled
+        n = int(torch.randint(2, 7, (1,), generator=g))
+        return F.interpolate(u(1, 3, n, n), size=(H, W), mode='bicubic', align_corners=False)[0]
+    if kind == 'blobs':     # 1-6 soft Gaussian blobs of random colours on black
+        yy, xx = torch.meshgrid(torch.arange(H, dtype=torch.float32), torch.arange(W, dtype=torch.float32), indexing='ij')
+        x = torch.zeros(3, H, W)
+        for _ in range(int(torch.randint(1, 7, (1,), generator=g))):
+            cy, cx, s = u(1) * H, u(1) * W, (0.1 + 0.15 * u(1)) * W
+            x = x + u(3, 1, 1) * torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s ** 2))
+        return x
+    if kind == 'mean':      # the mean of 16-64 renders, brightened up to 2x
+        m = int(torch.randint(16, 65, (1,), generator=g))
+        return renders[torch.randint(B, (m,), generator=g)].mean(0) * (1 + u(1))
+    if kind == 'smear':     # a render blurred with sigma 2.5-5 px (at 32x32)
+        return gaussian_blur(renders[b % B][None], (2.5 + 2.5 * u(1)) * W / 32)[0]
+    if kind == 'gray':      # a render's luminance: its shapes, without a palette colour
+        lum = torch.tensor([0.299, 0.587, 0.114])[:, None, None]
+        return (renders[b % B] * lum).sum(0, keepdim=True).expand(3, H, W) * (0.5 + u(1))
+    raise ValueError(f'unknown garbage kind {kind!r}; use one of {GARBAGE_KINDS}')
+
+def garbage_images(n: int, renders: torch.Tensor, generator: torch.Generator, kinds=GARBAGE_KINDS):
+    "`n` images that hold no object, [n,3,H,W] in [0,1], and their kinds (drawn uniformly from `kinds`; repeats weigh); `renders` [B,3,H,W] are the material of 'mean', 'smear', 'gray'."
+    bad = set(kinds) - set(GARBAGE_KINDS)
+    if bad or not kinds: raise ValueError(f'kinds must be a non-empty subset of {GARBAGE_KINDS}, got {kinds!r}')
+    pick = torch.randint(len(kinds), (n,), generator=generator).tolist()
+    names = [kinds[k] for k in pick]
+    return torch.stack([_garbage_one(k, renders, b, generator) for b, k in enumerate(names)]).clamp(0, 1), names
+
+# %% ../nbs/03_eval.ipynb #26f0bcf2
+def calibrate_threshold(object_scores: torch.Tensor, keep: float = 0.995) -> float:
+    "The highest threshold that keeps at least a fraction `keep` of objects with these objectness scores (never below 0.5)."
+    if not 0 < keep < 1: raise ValueError(f'keep is the fraction of true objects the threshold must keep: a number in (0, 1), got {keep!r}')
+    s = object_scores.flatten().sort().values
+    if len(s) == 0: raise ValueError('object_scores is empty: calibration needs the objectness of some true objects')
+    return max(0.5, float(s[int((1 - keep) * len(s) + 1e-9)]))   # s[k] keeps len(s) - k >= keep * len(s) objects
+
+def calibration_scores(judge: AttributeJudge, n: int = 1000, seed: int = 0) -> dict:
+    "Objectness of the objects of `n` calibration renders (`clean`, `augmented`) and of all cells of `n` garbage images (`garbage`)."
+    x, scenes = judge_scenes(judge.config.image_size, seed, 0, n, 'judge/calib')
+    occupied = objects_to_labels(scenes, judge.config)[0] > 0
+    g = torch.Generator().manual_seed(seed)
+    return {'clean': judge.objectness(x)[occupied], 'augmented': judge.objectness(augment_judge_batch(x, g))[occupied],
+            'garbage': judge.objectness(garbage_images(n, x, g)[0]).flatten()}
+
 # %% ../nbs/03_eval.ipynb #b8e88bb2
 JUDGE_ARCH_KEYS = ('cell_size', 'channels', 'hidden')
 
 def train_judge(size: int = 32, steps: int = 250, batch_size: int = 64, seed: int = 0, lr: float = 4e-3,
-                n_objects=(1, 8), arch: dict | None = None, progress: bool = True) -> AttributeJudge:
-    "Train an `AttributeJudge` (`arch`: JudgeConfig sizes) on `steps` x `batch_size` fresh, augmented renders; deterministic for `seed`."
+                n_objects=(1, 8), garbage: float = 0.2, keep: float = 0.995, arch: dict | None = None,
+                progress: bool = True) -> AttributeJudge:
+    "Train an `AttributeJudge` (`arch`: JudgeConfig sizes) on `steps` batches of fresh, augmented renders, a fraction `garbage` of them replaced by garbage; then calibrate its threshold to `keep` objects. Deterministic for `seed`."
     from tqdm.auto import tqdm
-    if steps < 1 or batch_size < 1: raise ValueError(f'steps and batch_size must be >= 1, got {steps}, {batch_size}')
+    if steps < 1 or batch_size < 2: raise ValueError(f'steps must be >= 1 and batch_size >= 2, got {steps}, {batch_size}')
+    if not 0 <= garbage < 1: raise ValueError(f'garbage is the fraction of each batch replaced by garbage images: a number in [0, 1), got {garbage!r}')
+    calibrate_threshold(torch.ones(1), keep)   # a bad `keep` fails now, not after training
     bad = set(arch or {}) - set(JUDGE_ARCH_KEYS)
     if bad: raise ValueError(f'arch has unknown keys {sorted(bad)}; allowed: {JUDGE_ARCH_KEYS}')
     config = JudgeConfig(image_size=size, **(arch or {}))
@@ -235,18 +309,45 @@ def train_judge(size: int = 32, steps: int = 250, batch_size: int = 64, seed: in
     opt = torch.optim.AdamW(judge.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
     g = torch.Generator().manual_seed(seed)
+    n_garbage = min(round(garbage * batch_size), batch_size - 1)   # at least one render per batch
     t0, c0, losses = time.time(), time.process_time(), []
     bar = tqdm(range(steps), desc='training judge', disable=not progress, mininterval=1.0)
     for step in bar:
         x, scenes = judge_scenes(size, seed, step * batch_size, batch_size, 'judge/train', n_objects)
         shape, color, sz = objects_to_labels(scenes, config)
+        if n_garbage:   # garbage replaces the first renders: all cells empty
+            x[:n_garbage] = garbage_images(n_garbage, x, g, GARBAGE_MIX)[0]
+            shape[:n_garbage], color[:n_garbage], sz[:n_garbage] = 0, -100, -100
         loss = judge(augment_judge_batch(x, g), shape, color, sz).loss
         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
         losses.append(loss.item())
         if step % 10 == 0: bar.set_postfix(loss=f'{np.mean(losses[-10:]):.3f}')
+    judge.eval()
+    config.object_threshold = calibrate_threshold(calibration_scores(judge, seed=seed)['augmented'], keep)
     judge.training_log = {'seconds': time.time() - t0, 'cpu_seconds': time.process_time() - c0, 'losses': losses,
                           'steps': steps, 'batch_size': batch_size, 'seed': seed}
-    return judge.eval()
+    return judge
+
+# %% ../nbs/03_eval.ipynb #a43ef876
+def judge_cache_path(cache_dir=None, size: int = 32, **train_kwargs) -> Path:
+    "The folder `get_judge` uses for a judge trained with these settings (`progress` does not count)."
+    bound = inspect.signature(train_judge).bind(size=size, **train_kwargs)  # TypeError on unknown settings
+    bound.apply_defaults()               # version: bump when train_judge's code changes what the same settings train
+    settings = {k: v for k, v in bound.arguments.items() if k != 'progress'}
+    key = hashlib.sha1(json.dumps({'version': 2, **settings}, sort_keys=True, default=list).encode()).hexdigest()[:12]
+    return default_cache_dir(cache_dir) / f'judge-{size}px-{key}'
+
+def get_judge(cache_dir=None, size: int = 32, from_scratch: bool = False, **train_kwargs) -> AttributeJudge:
+    """The judge for these settings: the one shipped with the package when these are its settings (unless `from_scratch`;
+    see the Foundation chapter), else the cached one, trained (see `train_judge`) and saved atomically on first use."""
+    path = judge_cache_path(cache_dir, size, **train_kwargs)
+    from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
+    path = shipped_path('judge', path.name, from_scratch) or path
+    if (path / 'config.json').exists():
+        return AttributeJudge.from_pretrained(require_safetensors(path), use_safetensors=True).eval()
+    judge = train_judge(size=size, **train_kwargs)
+    atomic_write(path, judge.save_pretrained, keep_existing=True)   # if another process saved the same judge first, theirs is kept
+    return judge
 
 # %% ../nbs/03_eval.ipynb #21addc6c
 ATTRIBUTES = ('shape', 'color', 'size', 'position')
@@ -326,27 +427,6 @@ def show_readings(judge: AttributeJudge, images, truth=None, titles=None, ncols:
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_eval.ipynb #a43ef876
-def judge_cache_path(cache_dir=None, size: int = 32, **train_kwargs) -> Path:
-    "The folder `get_judge` uses for a judge trained with these settings (`progress` does not count)."
-    bound = inspect.signature(train_judge).bind(size=size, **train_kwargs)  # TypeError on unknown settings
-    bound.apply_defaults()
-    settings = {k: v for k, v in bound.arguments.items() if k != 'progress'}
-    key = hashlib.sha1(json.dumps({'version': 1, **settings}, sort_keys=True, default=list).encode()).hexdigest()[:12]
-    return default_cache_dir(cache_dir) / f'judge-{size}px-{key}'
-
-def get_judge(cache_dir=None, size: int = 32, from_scratch: bool = False, **train_kwargs) -> AttributeJudge:
-    """The judge for these settings: the one shipped with the package when these are its settings (unless `from_scratch`;
-    see the Foundation chapter), else the cached one, trained (see `train_judge`) and saved atomically on first use."""
-    path = judge_cache_path(cache_dir, size, **train_kwargs)
-    from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
-    path = shipped_path('judge', path.name, from_scratch) or path
-    if (path / 'config.json').exists():
-        return AttributeJudge.from_pretrained(require_safetensors(path), use_safetensors=True).eval()
-    judge = train_judge(size=size, **train_kwargs)
-    atomic_write(path, judge.save_pretrained, keep_existing=True)   # if another process saved the same judge first, theirs is kept
-    return judge
-
 # %% ../nbs/03_eval.ipynb #7636e5da
 def _image_pair(a, b):
     single = isinstance(a, PIL.Image.Image) or (isinstance(a, torch.Tensor) and a.ndim == 3)
@@ -395,8 +475,14 @@ def diversity(samples_a, samples_b) -> dict:
 def _matches(o: dict, required: dict) -> bool:
     return all(o.get(k) == v for k, v in required.items())
 
+def spec_size(spec: dict) -> int:
+    "How many objects a ShapesEval `spec` asks for: its required objects, plus the counted ones they do not already cover."
+    req, count = list(spec.get('objects') or []), spec.get('count')
+    if count is None: return len(req)
+    return len(req) + max(0, count['n'] - sum(r.get('shape') == count['shape'] for r in req))
+
 def spec_satisfied(objects: list[dict], spec: dict) -> bool:
-    "Whether the objects read from an image satisfy a ShapesEval `spec` (objects, count, relation)."
+    "Whether the objects read from an image are exactly what a ShapesEval `spec` asks for (objects, count, relation; nothing else)."
     if not isinstance(spec, dict) or 'objects' not in spec:
         raise ValueError(f"spec must be a dict with key 'objects' (and optional 'count', 'relation'), got {spec!r}")
     req = list(spec.get('objects') or [])
@@ -404,6 +490,7 @@ def spec_satisfied(objects: list[dict], spec: dict) -> bool:
         bad = set(r) - set(ATTRIBUTES)
         if bad: raise ValueError(f'spec object {r} has unknown attributes {sorted(bad)}; use {ATTRIBUTES}')
     count, rel = spec.get('count'), spec.get('relation')
+    if len(objects) != spec_size(spec): return False   # strict: an extra (or missing) object fails the prompt
     if count is not None and sum(o['shape'] == count['shape'] for o in objects) != count['n']: return False
     for chosen in itertools.permutations(objects, len(req)):  # distinct objects for distinct requirements
         if all(_matches(o, r) for o, r in zip(chosen, req)):
