@@ -276,7 +276,7 @@ def _encoder_settings() -> dict:
     return dict(TOY_PRETRAIN)   # contrastive + shape twins + CoCa captioning, 3000 steps (Encoder chapter)
 
 register_part(Part(
-    'encoder', 'toy CLIP (vision tower + text tower + caption tokenizer), contrastive on ShapesWorld',
+    'encoder', 'toy CLIP (vision tower + text tower + caption tokenizer), contrastive + CoCa captioning on ShapesWorld',
     train=train_encoder, load=load_encoder, gates=encoder_gates, settings=_encoder_settings,
     quick=dict(n_train=256, steps=30, batch_size=32, n_eval=100),
     gate_settings=dict(n_retrieval=500), quick_gates=dict(n_retrieval=100, probe_scenes=300, probe_steps=20),
@@ -295,21 +295,29 @@ def load_judge(folder, card=None):
     from unified_mllm.encoder import require_safetensors
     return AttributeJudge.from_pretrained(require_safetensors(folder), use_safetensors=True).float().eval()
 
-def judge_gates(judge, n: int = 1000, noise: float = 0.1, fool=None) -> dict:
-    """Per-attribute accuracy on held-out clean renders and on noisy + blurred ones. Gate hook: `fool(judge) -> dict` (issue
-    14 §2: noise, black, mean and blob images must score 0) plugs in here."""
-    from unified_mllm.eval import judge_accuracy
+def judge_gates(judge, n: int = 1000, noise: float = 0.1, n_prompts: int = 16) -> dict:
+    """Per-attribute accuracy on held-out clean renders and on noisy + blurred ones; and strict ShapesEval (`n_prompts` per
+    category, overall) on renders of the prompts' own scenes (`references`, gate >= 0.98) and on images of every garbage kind
+    (`garbage`, gate 0.0 each)."""
+    import torch
+    from unified_mllm.data import draw_objects, shapes_eval_prompts
+    from unified_mllm.eval import GARBAGE_KINDS, garbage_images, judge_accuracy, judge_scenes, shapes_eval
     r = lambda d: {k: round(v, 4) for k, v in d.items()}
+    bench = shapes_eval_prompts(n_prompts)
+    x, _ = judge_scenes(judge.config.image_size, 77, 0, 64, 'judge/heldout')
+    garbage = {k: shapes_eval(judge, garbage_images(len(bench), x, torch.Generator().manual_seed(77), kinds=(k,))[0], bench)['overall']
+               for k in GARBAGE_KINDS}
     return {'clean': r(judge_accuracy(judge, n=n)), 'noisy_blurred': r(judge_accuracy(judge, n=n, noise=noise, blur=True)),
-            'fooled_by': fool(judge) if fool else None}
+            'references': round(shapes_eval(judge, [draw_objects(p['objects'], judge.config.image_size) for p in bench], bench)['overall'], 4),
+            'garbage': garbage}
 
 register_part(Part(
     'judge', 'attribute judge: reads shape, colour, size of every cell of a ShapesWorld image',
     train=train_judge_part, load=load_judge, gates=judge_gates,
     settings={},                     # train_judge's defaults: what get_judge() asks for
     quick=dict(steps=20, batch_size=16),
-    gate_settings=dict(n=1000, noise=0.1), quick_gates=dict(n=100),
-    targets={'clean': 0.98}))
+    gate_settings=dict(n=1000, noise=0.1), quick_gates=dict(n=100, n_prompts=2),
+    targets={'clean': 0.98, 'references': 0.98, 'garbage': 0.0}))
 
 # %% ../nbs/19_foundation.ipynb #fec9127c
 def train_dream_decoder(cache_dir, encoder, seed: int = 0, progress: bool = True, preset: str = 'dreamllm-toy', **settings) -> dict:
