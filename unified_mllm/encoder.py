@@ -21,8 +21,8 @@ __all__ = ['CLIP_MEAN', 'CLIP_STD', 'ENCODER_PRESETS', 'PICKLED_SUFFIXES', 'TOY_
            'tensor_to_images', 'check_pixels', 'require_safetensors', 'VisionEncoder', 'caption_tokenizer', 'sincos_2d',
            'init_sincos_positions', 'toy_clip', 'clip_embed', 'retrieval_top1', 'shapes_pairs', 'shape_twins',
            'caption_decoder', 'pretrain_toy_clip', 'pixels_at', 'user_clip_pairs', 'held_out_split',
-           'default_cache_dir', 'get_toy_clip', 'load_toy_clip', 'get_toy_encoder', 'toy_clip_settings',
-           'probe_renders', 'cell_windows', 'cell_features', 'object_probe', 'probe_table']
+           'default_cache_dir', 'get_toy_clip', 'load_toy_clip', 'get_toy_encoder', 'toy_clip_settings', 'cell_windows',
+           'cell_features', 'object_probe', 'probe_table']
 
 # %% ../nbs/05_encoder.ipynb #d57f9e9e
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]  # CLIP's published pixel normalisation (lists: configs store them as JSON)
@@ -478,13 +478,6 @@ def toy_clip_settings(quick: bool, seed: int, train_kwargs: dict) -> tuple[dict,
 import math
 ENCODER_GATES = {'shape': 0.98, 'color': 0.99, 'size': 0.98, 'cell': 0.99, 'top1_of_100': 0.98}
 
-def probe_renders(n: int, seed: int, stream: str, size: int = 32):
-    "`n` 1-3-object scenes of `stream` and their renders as a [-1, 1] tensor [n, 3, size, size]."
-    from unified_mllm.data import draw_objects, random_scene, rng_for
-    scenes = [random_scene(rng_for(seed, stream, i)) for i in range(n)]
-    x = torch.from_numpy(np.stack([np.asarray(draw_objects(s, size)) for s in scenes])).permute(0, 3, 1, 2).float() / 127.5 - 1
-    return x, scenes
-
 def cell_windows(grid: int, image_size: int) -> list[tuple[int, int]]:
     "For each of the 3 grid rows (or columns), the patch rows [start, stop) that cover it, all of one width."
     p, cell = image_size / grid, image_size / 3
@@ -505,9 +498,10 @@ def object_probe(encoder: VisionEncoder, n_train: int = 30000, n_test: int = 200
     window of patch features (plus the cell's index) and predicts empty-or-shape, colour and size; trained on `n_train`
     held-out 1-3-object scenes (stream `probe/train`), scored on `n_test` others (`probe/test`). Returns `cell` (every
     cell's empty/occupied right) and shape, colour, size accuracy over the objects, for small and large objects apart."""
-    from unified_mllm.eval import objects_to_labels
-    (xtr, s_tr), (xte, s_te) = probe_renders(n_train, seed, 'probe/train'), probe_renders(n_test, seed, 'probe/test')
-    ftr, fte = cell_features(encoder, xtr), cell_features(encoder, xte)
+    from unified_mllm.eval import judge_scenes, objects_to_labels    # the judge's scenes: renders in [0, 1] and their objects
+    S = encoder.config.vision_config.image_size
+    (xtr, s_tr), (xte, s_te) = judge_scenes(S, seed, 0, n_train, 'probe/train'), judge_scenes(S, seed, 0, n_test, 'probe/test')
+    ftr, fte = cell_features(encoder, xtr * 2 - 1), cell_features(encoder, xte * 2 - 1)
     mu, sd = ftr.mean((0, 1)), ftr.std((0, 1)) + 1e-5
     where = torch.eye(9)
     ftr, fte = [torch.cat([(f - mu) / sd, where.expand(len(f), 9, 9)], -1) for f in (ftr, fte)]
@@ -540,6 +534,7 @@ def probe_table(probe: dict, gates: dict = ENCODER_GATES) -> str:
         ok = min(probe[f'{a}_small'], probe[f'{a}_large']) >= gates[a]
         lines.append(f"{a:6} small {probe[f'{a}_small']:.1%}  large {probe[f'{a}_large']:.1%}  (gate {gates[a]:.0%}: {'pass' if ok else 'not yet'})")
     return '\n'.join(lines)
+
 
 
 

@@ -12,13 +12,13 @@ import numpy as np
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['PARTS', 'WEIGHTS_ENV', 'HELD_OUT', 'PLANNED', 'Part', 'register_part', 'get_part', 'shipped_weights_dir',
-           'shipped_parts', 'weights_dir', 'sha256', 'part_files', 'to_float16', 'PartIntegrityError', 'build_hint',
-           'regenerate_hint', 'read_card', 'verify_part', 'part_folder', 'load_part', 'shipped_path', 'missing_needs',
-           'check_needs', 'part_settings', 'build_part', 'train_encoder', 'load_encoder', 'encoder_gates',
-           'train_judge_part', 'load_judge', 'judge_gates', 'train_dream_decoder', 'load_dream_decoder',
-           'decoder_fidelity', 'dream_decoder_gates', 'train_scale_decoders', 'load_scale_decoders', 'part_names',
-           'gates_table', 'parts_table', 'pretrain']
+__all__ = ['PARTS', 'WEIGHTS_ENV', 'PLANNED', 'Part', 'register_part', 'get_part', 'shipped_weights_dir', 'shipped_parts',
+           'weights_dir', 'sha256', 'part_files', 'to_float16', 'PartIntegrityError', 'build_hint', 'regenerate_hint',
+           'read_card', 'verify_part', 'part_folder', 'load_part', 'shipped_path', 'missing_needs', 'check_needs',
+           'part_settings', 'build_part', 'train_encoder', 'load_encoder', 'encoder_gates', 'train_judge_part',
+           'load_judge', 'judge_gates', 'train_dream_decoder', 'load_dream_decoder', 'decoder_fidelity',
+           'dream_decoder_gates', 'train_scale_decoders', 'load_scale_decoders', 'part_names', 'gates_table',
+           'parts_table', 'pretrain']
 
 # %% ../nbs/19_foundation.ipynb #93de4067
 @dataclass
@@ -240,8 +240,6 @@ def build_part(name: str, out, seed: int = 0, quick: bool = False, progress: boo
     return out / name
 
 # %% ../nbs/19_foundation.ipynb #2af338f3
-HELD_OUT = 100_000   # gates read ShapesWorld scenes from here on; no part trains on them
-
 def _loss_record(losses, steps) -> dict:
     return {'steps': steps, 'loss_first': round(float(np.mean(losses[:5])), 4), 'loss_last': round(float(np.mean(losses[-5:])), 4)}
 
@@ -266,7 +264,8 @@ def encoder_gates(part: dict, n_retrieval: int = 500, probe_scenes: int = 30000,
     """Zero-shot caption retrieval top-1 among 100 candidates on held-out scenes, and the Encoder chapter's `object_probe`
     (shape, colour, size of every object of 1-3-object scenes, small and large apart, and every cell's empty/occupied)."""
     from unified_mllm.encoder import retrieval_top1, object_probe, shapes_pairs
-    x, caps, _ = shapes_pairs(n_retrieval, start=HELD_OUT)
+    from unified_mllm.puma_granularity import EVAL_START   # gates read held-out ShapesWorld scenes from here on
+    x, caps, _ = shapes_pairs(n_retrieval, start=EVAL_START)
     g = {'retrieval_top1_of_100': round(retrieval_top1(part['clip'], part['tokenizer'], x, caps), 4)}
     g.update({f'probe_{k}': round(v, 4) for k, v in object_probe(part['encoder'], n_train=probe_scenes, steps=probe_steps).items()})
     return g
@@ -345,8 +344,8 @@ def decoder_fidelity(decoders: dict, judge, n: int = 200, sample_steps: int = 20
     """Decoding the true features of `n` held-out scenes at every scale ({tokens: pipeline with an encoder}): the objects the
     judge finds right (colour, shape, cell), PSNR to the input, PSNR between two seeds. Gate hooks (issue 14): objects right
     with size too, 'no extra object', and `noise_curve(decoders) -> dict` (objects right against feature noise) plug in here."""
-    from unified_mllm.puma_granularity import evaluate_granularity, shapes_images, trend
-    images, objects = shapes_images(n, start=HELD_OUT)
+    from unified_mllm.puma_granularity import EVAL_START, evaluate_granularity, shapes_images, trend
+    images, objects = shapes_images(n, start=EVAL_START)
     r = evaluate_granularity(decoders, judge, images, objects, seed=seed, sample_steps=sample_steps, guidance_scale=guidance_scale)
     g = {k: [round(v, 4) for v in r[k]] for k in ('tokens', 'judge_preserved', 'psnr_r', 'psnr_d')}
     g.update(judge_on_inputs=round(r['judge_on_inputs'], 4), noise_curve=noise_curve(decoders) if noise_curve else None)
