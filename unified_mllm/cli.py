@@ -72,15 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--n', type=int, default=200, help='samples per task (default 200)')
     s.add_argument('--size', type=int, default=32, help='image size in pixels: 32 (default), 64, 128...')
     s.add_argument('--seed', type=int, default=0)
-    q = sub.add_parser('quickstart', help='train the toy DreamLLM recipe from scratch and write metrics.json + samples.png')
+    q = sub.add_parser('quickstart', help='train the toy DreamLLM recipe on the shipped encoder and decoder; write metrics.json + samples.png')
     q.add_argument('--out', required=True, help='output folder (created if missing)')
     q.add_argument('--quick', action='store_true', help='the same code path in seconds (for tests)')
     q.add_argument('--seed', type=int, default=0)
+    q.add_argument('--from-scratch', action='store_true', help='train the foundation parts (encoder, decoder) first instead of loading the shipped ones')
     r = sub.add_parser('reproduce', help="reproduce a paper's table or figure at toy scale")
     r.add_argument('name', nargs='?', help='which reproduction (see --list)')
     r.add_argument('--out', help='output folder (created if missing)')
     r.add_argument('--quick', action='store_true', help='the same code path in seconds (for tests)')
     r.add_argument('--seed', type=int, default=0)
+    r.add_argument('--from-scratch', action='store_true', help='train the foundation parts first instead of loading the shipped ones')
     r.add_argument('--list', action='store_true', help='list the reproductions and exit')
     f = sub.add_parser('pretrain', help='retrain the foundation parts (toy CLIP, decoders, judge) from scratch, with their cards')
     f.add_argument('--out', help='folder to write <part>/ folders into (created if missing); point the library at it with '
@@ -128,7 +130,7 @@ def main(argv=None) -> int:
         return 0
     if args.command == 'quickstart':
         from unified_mllm.quickstart import run_quickstart
-        m = run_quickstart(args.out, quick=args.quick, seed=args.seed)
+        m = run_quickstart(args.out, quick=args.quick, seed=args.seed, from_scratch=args.from_scratch)
         print(json.dumps(m, indent=2, default=str)[:4000])
         print(f'quickstart: metrics in {Path(args.out) / "metrics.json"}, pictures in {Path(args.out) / "samples.png"}')
         return 0
@@ -142,7 +144,7 @@ def main(argv=None) -> int:
     if args.command == 'reproduce':
         fn = get_reproduction(args.name)
         t0 = time.time()
-        res = fn(args.out, quick=args.quick, seed=args.seed)
+        res = fn(args.out, quick=args.quick, seed=args.seed, from_scratch=args.from_scratch)
         print(json.dumps(res, indent=2, default=str)[:4000])
         print(f'{args.name}: done in {time.time() - t0:.0f}s; results in {args.out}')
         return 0

@@ -393,10 +393,12 @@ def image_grid(images, rows: int = 1, pad: int = 1, scale: int = 1) -> PIL.Image
 def train_decoder(pipe: FeatureDecoderPipeline, features: torch.Tensor, images: torch.Tensor, steps: int = 1000,
                   batch_size: int = 32, lr: float = 2e-3, cond_drop: float = 0.1, weight_decay: float = 0.0,
                   warmup: float = 0.05, grad_clip: float = 1.0, train_unet: bool = True, snr_gamma: float | None = None,
-                  ema_decay: float | None = None, sample_every: int = 0,
+                  ema_decay: float | None = None, feature_noise: float = 0.0, sample_every: int = 0,
                   sample_dir=None, n_samples: int = 8, sample_kwargs: dict | None = None, seed: int = 0,
                   progress: bool = True, desc: str = 'decoder') -> dict:
-    "Train `pipe`'s conditioner (and UNet) to decode `features` [N, T, C] into `images` [N, 3, H, W] in [-1, 1]. Returns a log."
+    """Train `pipe`'s conditioner (and UNet) to decode `features` [N, T, C] into `images` [N, 3, H, W] in [-1, 1]. Returns a log.
+    `feature_noise` > 0 trains for an LLM's inexact features: each row's condition gets Gaussian noise of std `s` times the
+    features' std, `s` drawn uniformly from [0, feature_noise] per row."""
     features = pipe.conditioner.check(features)
     images = check_pixels(images, 'images')
     if len(features) != len(images): raise ValueError(f'{len(features)} feature rows but {len(images)} images')
@@ -413,6 +415,7 @@ def train_decoder(pipe: FeatureDecoderPipeline, features: torch.Tensor, images: 
     unet, cond, opt, sched = acc.prepare(pipe.unet, pipe.conditioner, opt, sched)
     ema = EMAModel(params, decay=ema_decay) if ema_decay else None
     log = {'loss': [], 'samples': [], 'seconds': 0.0}
+    f_std = features.float().std()
     sample_kwargs = {'num_inference_steps': 20, 'guidance_scale': 2.0, **(sample_kwargs or {})}
     if sample_dir is not None: Path(sample_dir).mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -421,7 +424,9 @@ def train_decoder(pipe: FeatureDecoderPipeline, features: torch.Tensor, images: 
     for step in bar:
         idx = torch.randint(0, len(images), (batch_size,), generator=g)
         with torch.no_grad(): x0 = pipe.to_model_space(images[idx].to(acc.device), generator=g)
-        loss = diffusion_loss(pipe, x0, features[idx], g, drop=cond_drop, snr_gamma=snr_gamma, unet=unet, conditioner=cond)
+        f = features[idx]
+        if feature_noise: f = f + feature_noise * f_std * torch.rand(batch_size, 1, 1, generator=g) * torch.randn(f.shape, generator=g)
+        loss = diffusion_loss(pipe, x0, f, g, drop=cond_drop, snr_gamma=snr_gamma, unet=unet, conditioner=cond)
         acc.backward(loss)
         if grad_clip: acc.clip_grad_norm_(params, grad_clip)
         opt.step(); sched.step(); opt.zero_grad()

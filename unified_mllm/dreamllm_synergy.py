@@ -14,7 +14,7 @@ from .quickstart import QUICKSTART_STEPS, QUICK_STEPS
 from .evaluate import evaluate
 from .files import atomic_write, save_figure
 from .encoder import get_toy_encoder
-from .train import pretrained_decoder
+from .train import get_decoder
 
 # %% auto #0
 __all__ = ['SYNERGY_MIXES', 'SYNERGY_STEPS', 'QUICK_SYNERGY_STEPS', 'synergy_stage', 'reproduce_dreamllm_synergy',
@@ -26,7 +26,7 @@ SYNERGY_MIXES = {
     'creation_only': {'text_to_image': 0.6, 'editing': 0.25, 'story': 0.15},
     'joint': {'captioning': 0.25, 'vqa': 0.25, 'text_to_image': 0.3, 'editing': 0.125, 'story': 0.075},
 }
-_SHARED = ('decoder', 'decoder_batch', 'decoder_images', 'lr', 'image_weight', 'micro_batches')   # as in the quickstart (same cached decoder)
+_SHARED = ('lr', 'image_weight', 'micro_batches')   # as in the quickstart
 SYNERGY_STEPS = {**{k: QUICKSTART_STEPS[k] for k in _SHARED}, 'steps': 250, 'batch_size': 8, 'eval_captions': 40, 'eval_vqa': 40,
                  'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
 QUICK_SYNERGY_STEPS = {**{k: QUICK_STEPS[k] for k in _SHARED}, 'steps': 2, 'batch_size': 2, 'eval_captions': 2, 'eval_vqa': 2,
@@ -38,7 +38,7 @@ def synergy_stage(name: str, steps: int, batch_size: int = 12, lr: float = 1e-3,
 
 # %% ../nbs/14_dreamllm_synergy.ipynb #eb4d198f
 def reproduce_dreamllm_synergy(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
-                               steps: dict | None = None) -> dict:
+                               steps: dict | None = None, from_scratch: bool = False) -> dict:
     "Train comprehension-only, creation-only and joint arms on one budget; write `dreamllm_synergy.json` and `.png`."
     import matplotlib.pyplot as plt
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -46,10 +46,10 @@ def reproduce_dreamllm_synergy(out_dir, quick: bool = False, seed: int = 0, cach
     t_all = time.time()
     torch.manual_seed(seed)
     base = UnifiedMLLM.from_preset('dreamllm-toy')
-    base.load_vision(get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=False)); encoder = f'unified_mllm.encoder.get_toy_encoder(quick={quick})'
+    base.load_vision(get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=False, from_scratch=from_scratch))
+    encoder = f'unified_mllm.encoder.get_toy_encoder(quick={quick}, from_scratch={from_scratch})'
     t0 = time.time()
-    pretrained_decoder(base, S['decoder'], S['decoder_batch'], S['decoder_images'], seed, cache_dir, use_cache=not quick,
-                       progress=progress)   # the quickstart's decoder (cached)
+    get_decoder(base, quick=quick, seed=seed, cache_dir=cache_dir, from_scratch=from_scratch, progress=progress)   # the quickstart's
     t_dec = time.time() - t0
     start = {k: v.clone() for k, v in base.state_dict().items()}
     results = {}

@@ -416,9 +416,12 @@ def get_toy_clip(cache_dir=None, quick: bool = False, seed: int = 0, verbose: bo
     settings (unless `from_scratch`; see the Foundation chapter), else loaded from the cache or trained and cached.
     `train_kwargs` are `pretrain_toy_clip`'s (any other is a TypeError), your data included; the cache folder is named by
     every setting that differs from `pretrain_toy_clip`'s default and by a fingerprint of your data (the pixels and captions
-    training reads), so no argument is ever ignored: other data or settings train (and cache) another encoder."""
-    kw, name = toy_clip_settings(quick, seed, train_kwargs)
+    training reads), so no argument is ever ignored: other data or settings train (and cache) another encoder. `quick`
+    (tests) still loads the shipped encoder when it fits the seed: `QUICK_PRETRAIN` trains only when training happens anyway."""
     from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
+    if quick and not (from_scratch or train_kwargs) and shipped_path('encoder', toy_clip_settings(False, seed, {})[1]):
+        quick = False                                    # loading the shipped encoder beats any quick training
+    kw, name = toy_clip_settings(quick, seed, train_kwargs)
     path = shipped_path('encoder', name, from_scratch) or default_cache_dir(cache_dir) / name
     if not (path / 'metrics.json').exists():
         if verbose: print(f'training the toy encoder ({name}); it will be cached in {path}')
@@ -458,7 +461,7 @@ def toy_clip_settings(quick: bool, seed: int, train_kwargs: dict) -> tuple[dict,
     takes = [k for k in params if k not in ('seed', 'progress')]
     unknown = sorted(set(train_kwargs) - set(takes))
     if unknown: raise TypeError(f'unexpected keyword arguments {unknown}: get_toy_clip / get_toy_encoder take cache_dir, quick, seed, '
-                                f'verbose and the settings of pretrain_toy_clip: {takes}')
+                                f'verbose, from_scratch and the settings of pretrain_toy_clip: {takes}')
     data = {k: v for k, v in train_kwargs.items() if k in CLIP_DATA_ARGS and v is not None}
     kw = {**(QUICK_PRETRAIN if quick else TOY_PRETRAIN), **{k: v for k, v in train_kwargs.items() if k not in CLIP_DATA_ARGS}}
     if data and 'hard_negatives' not in train_kwargs: kw.pop('hard_negatives')   # the presets' hard negatives need ShapesWorld

@@ -24,8 +24,8 @@ __all__ = ['BLUR_SIGMA', 'GARBAGE_KINDS', 'GARBAGE_MIX', 'JUDGE_ARCH_KEYS', 'ATT
            'objects_to_labels', 'judge_scenes', 'augment_judge_batch', 'garbage_images', 'calibrate_threshold',
            'calibration_scores', 'train_judge', 'judge_cache_path', 'get_judge', 'object_key', 'objects_equal',
            'reading_scores', 'judge_accuracy', 'reading_lines', 'show_readings', 'psnr', 'ssim', 'diversity',
-           'spec_size', 'spec_satisfied', 'shapes_eval', 'caption_report', 'caption_accuracy', 'normalize_answer',
-           'vqa_accuracy', 'edit_accuracy']
+           'spec_size', 'spec_satisfied', 'shapes_eval', 'judge_confusions', 'confusion_figure', 'caption_report',
+           'caption_accuracy', 'normalize_answer', 'vqa_accuracy', 'edit_accuracy']
 
 # %% ../nbs/03_eval.ipynb #f90b2d78
 def resize_images(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -510,6 +510,40 @@ def shapes_eval(judge: AttributeJudge, images, prompts: list[dict], return_detai
         if got: scores[cat] = float(np.mean(got))
     scores['overall'] = float(np.mean(list(scores.values())))
     return (scores, ok) if return_details else scores
+
+# %% ../nbs/03_eval.ipynb #5e32aa54
+def judge_confusions(reads: list[list[dict]], objects_list: list[list[dict]]) -> dict:
+    """Per attribute (shape, color, size), the confusion counts of the judge's `reads` against the scenes' `objects_list`:
+    {attr: (labels, matrix)} where matrix[i, j] counts true objects of value labels[i] read as labels[j] in their cell, the
+    last column ('none') the objects not found there. Extra objects (cells a scene leaves empty) are counted apart: 'extra'."""
+    values = {'shape': list(SHAPES), 'color': list(COLORS), 'size': list(SIZES)}
+    out = {a: (v + ['none'], np.zeros((len(v), len(v) + 1), dtype=int)) for a, v in values.items()}
+    extra = 0
+    for read, true in zip(reads, objects_list):
+        at = {o['position']: o for o in read}
+        extra += len(set(at) - {o['position'] for o in true})
+        for o in true:
+            for a, (labels, m) in out.items():
+                j = labels.index(at[o['position']][a]) if o['position'] in at else len(labels) - 1
+                m[labels.index(o[a]), j] += 1
+    return {**out, 'extra': extra}
+
+def confusion_figure(confusions: dict, title: str = '', axes=None):
+    "Draw `judge_confusions` as one row-normalised matrix per attribute (counts in the cells)."
+    import matplotlib.pyplot as plt
+    attrs = [a for a in confusions if a != 'extra']
+    if axes is None: fig, axes = plt.subplots(1, len(attrs), figsize=(3.3 * len(attrs), 2.9))
+    for ax, a in zip(axes, attrs):
+        labels, m = confusions[a]
+        ax.imshow(m / np.maximum(m.sum(1, keepdims=True), 1), cmap='Blues', vmin=0, vmax=1)
+        for i in range(m.shape[0]):
+            for j in range(m.shape[1]):
+                if m[i, j]: ax.text(j, i, m[i, j], ha='center', va='center', fontsize=6, color='black' if i != j else 'white')
+        ax.set_xticks(range(len(labels)), labels, rotation=60, fontsize=6); ax.set_yticks(range(m.shape[0]), labels[:-1], fontsize=6)
+        ax.set_xlabel('judge reads', fontsize=7); ax.set_ylabel('scene holds', fontsize=7)
+        ax.set_title(f"{title}{a} ({np.trace(m[:, :-1]) / max(m.sum(), 1):.3f} right)", fontsize=7)
+    return axes[0].figure
+
 
 # %% ../nbs/03_eval.ipynb #4087a3d0
 def caption_report(captions: list[str], objects_list: list[list[dict]]) -> dict:

@@ -37,8 +37,8 @@ def scale_features(encoder: VisionEncoder, images: torch.Tensor, batch_size: int
 
 # %% ../nbs/08_puma_granularity.ipynb #c945d21d
 GRANULARITY_SETTINGS = {
-    'full': dict(n_train=4000, steps=550, batch_size=16, lr=3e-3, n_eval=32, sample_steps=20, guidance_scale=2.0),
-    'quick': dict(n_train=128, steps=12, batch_size=8, lr=3e-3, n_eval=6, sample_steps=4, guidance_scale=2.0),
+    'full': dict(n_train=4000, steps=1500, batch_size=32, lr=3e-3, feature_noise=0.5, n_eval=32, sample_steps=20, guidance_scale=2.0),
+    'quick': dict(n_train=128, steps=12, batch_size=8, lr=3e-3, feature_noise=0.0, n_eval=6, sample_steps=4, guidance_scale=2.0),
 }
 DECODER_ARCH = dict(coord_channels=True, attention_head_dim=32, class_embed_type='projection', spatial_condition=True)
 
@@ -52,13 +52,19 @@ def get_scale_decoders(encoder: VisionEncoder | None = None, cache_dir=None, qui
                        progress: bool = True, from_scratch: bool = False, **overrides) -> dict:
     """One trained decoder per pyramid scale, {tokens: pipeline}, coarse to fine: the ones shipped with the package when
     these are their settings and encoder (unless `from_scratch`; see the Foundation chapter), else loaded from the cache or
-    trained (with `train_decoder`) and cached. The record of each decoder's training is in `pipe.training_record`."""
-    st = {**GRANULARITY_SETTINGS['quick' if quick else 'full'], **overrides}
+    trained (with `train_decoder`) and cached. The record of each decoder's training is in `pipe.training_record`. `quick`
+    (tests) still loads the shipped decoders when they fit: the quick settings train only when training happens anyway."""
     encoder = encoder or get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress, from_scratch=from_scratch)
     import hashlib                      # the decoders are only valid for the encoder whose features they were trained on
     h = hashlib.sha1(b''.join(v.detach().float().numpy().tobytes() for _, v in sorted(encoder.state_dict().items()))).hexdigest()[:8]
-    key = f"puma_decoders-n{st['n_train']}-s{st['steps']}-b{st['batch_size']}-lr{st['lr']:g}-seed{seed}-enc{h}-v4"
+    def key_of(st):
+        fn = f"-fn{st['feature_noise']:g}" if st.get('feature_noise') else ''
+        return f"puma_decoders-n{st['n_train']}-s{st['steps']}-b{st['batch_size']}-lr{st['lr']:g}{fn}-seed{seed}-enc{h}-v4"
     from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
+    if quick and not (from_scratch or overrides) and shipped_path('scale-decoders', key_of(GRANULARITY_SETTINGS['full'])):
+        quick = False                                    # loading the shipped decoders beats any quick training
+    st = {**GRANULARITY_SETTINGS['quick' if quick else 'full'], **overrides}
+    key = key_of(st)
     root = shipped_path('scale-decoders', key, from_scratch) or default_cache_dir(cache_dir) / key
     counts = scale_token_counts(encoder.grid_size)
     images = feats = None
@@ -71,7 +77,7 @@ def get_scale_decoders(encoder: VisionEncoder | None = None, cache_dir=None, qui
                 feats = scale_features(encoder, images)
             pipe = build_scale_decoder(encoder, n_tok, finest=k == len(counts) - 1, seed=seed)
             log = train_decoder(pipe, feats[k], images, steps=st['steps'], batch_size=st['batch_size'], lr=st['lr'],
-                                seed=seed, progress=progress, desc=f'decoder {n_tok:>2} tok')
+                                feature_noise=st.get('feature_noise', 0.0), seed=seed, progress=progress, desc=f'decoder {n_tok:>2} tok')
             record = {'tokens': n_tok, 'train_seconds': log['seconds'], 'final_loss': float(np.mean(log['loss'][-20:])),
                       'settings': st, 'seed': seed}
             def write(d, pipe=pipe, record=record):   # saved without its encoder: the loader is handed the one the features come from
@@ -249,9 +255,10 @@ def granularity_table(result: dict) -> str:
 
 # %% ../nbs/08_puma_granularity.ipynb #1184dc36
 def reproduce_puma_granularity(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
-                               **overrides) -> dict:
+                               from_scratch: bool = False, **overrides) -> dict:
     """PUMA Table 1 / Fig. 3 at toy scale: per-scale reconstruction, diversity and judge preservation; writes JSON + 2 PNGs.
-    `overrides` change `GRANULARITY_SETTINGS` (e.g. `steps=1000`)."""
+    `overrides` change `GRANULARITY_SETTINGS` (e.g. `steps=1000`). The encoder and decoders are the shipped parts unless
+    `from_scratch` (or settings of their own) make them train first."""
     import matplotlib.pyplot as plt
     from unified_mllm.eval import get_judge
     t0 = time.time()
@@ -259,16 +266,18 @@ def reproduce_puma_granularity(out_dir, quick: bool = False, seed: int = 0, cach
     unknown = set(overrides) - set(GRANULARITY_SETTINGS['full'])
     if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(GRANULARITY_SETTINGS["full"])}')
     st = {**GRANULARITY_SETTINGS['quick' if quick else 'full'], **overrides}
-    encoder = get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress)
+    encoder = get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress, from_scratch=from_scratch)
     judge = get_judge(cache_dir)
-    train = {k: st[k] for k in ('n_train', 'steps', 'batch_size', 'lr')}
-    decoders = get_scale_decoders(encoder, cache_dir=cache_dir, quick=quick, seed=seed, progress=progress, **train)
+    train = {k: v for k, v in overrides.items() if k in ('n_train', 'steps', 'batch_size', 'lr', 'feature_noise')}
+    decoders = get_scale_decoders(encoder, cache_dir=cache_dir, quick=quick, seed=seed, progress=progress,
+                                  from_scratch=from_scratch, **train)
     images, objects_list = shapes_images(st['n_eval'], start=EVAL_START, seed=seed)
     ev = evaluate_granularity(decoders, judge, images, objects_list, seed=seed, sample_steps=st['sample_steps'],
                               guidance_scale=st['guidance_scale'])
     result = {k: ev[k] for k in ('tokens', 'psnr_r', 'ssim_r', 'psnr_d', 'ssim_d', 'judge_preserved', 'judge_on_inputs')}
     result.update(quick=quick, seed=seed, settings=st, n_eval=st['n_eval'], sampler='ddim', sample_steps=st['sample_steps'],
-                  guidance_scale=st['guidance_scale'], decoder_train_seconds=[p.training_record['train_seconds'] for p in decoders.values()],
+                  guidance_scale=st['guidance_scale'], decoder_settings=next(iter(decoders.values())).training_record['settings'],
+                  decoder_train_seconds=[p.training_record['train_seconds'] for p in decoders.values()],
                   torch_threads=torch.get_num_threads(), puma_table1=PUMA_TABLE1)
     with plt.ioff():
         f1 = granularity_figure(images, ev['decodes']); f2 = metrics_figure(result)

@@ -145,7 +145,8 @@ def task_metrics_figure(result: dict):
     return fig
 
 # %% ../nbs/17_puma_tasks.ipynb #cfacd568
-def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True, **overrides) -> dict:
+def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
+                         from_scratch: bool = False, **overrides) -> dict:
     """PUMA's task-granularity findings at toy scale: train puma-toy (pretraining, instruction tuning) on the cached encoder and
     per-scale decoders, then score text-to-image, editing, colorization and inpainting at every scale. Writes
     `puma_tasks.json`, `puma_tasks.png` (examples), `puma_tasks_metrics.png` and the trained model (`model/`). `overrides`
@@ -160,7 +161,8 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
     torch.manual_seed(seed)
     model = UnifiedMLLM.from_preset('puma-toy')
     wall = {}
-    t0 = time.time(); parts = load_puma_parts(model, quick=quick, cache_dir=cache_dir, seed=seed, progress=progress); wall['parts'] = time.time() - t0
+    t0 = time.time(); parts = load_puma_parts(model, quick=quick, cache_dir=cache_dir, seed=seed, progress=progress,
+                                                 from_scratch=from_scratch); wall['parts'] = time.time() - t0
     stages = puma_stages({'pretraining': st['pretraining'], 'instruction': st['instruction']}, batch_size=st['batch_size'],
                          lr=st['lr'], lm_weight=st['lm_weight'], image_weight=st['image_weight'])
     tr = Trainer(model, stages, out / 'train', seed=seed, progress=progress, keep_checkpoints=1).train()

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .model import UnifiedMLLM
 from .puma import PUMA_SIDE, load_puma_parts
-from .train import Stage, Trainer, group_of, pretrained_decoder
+from .train import Stage, Trainer, group_of, get_decoder
 from .encoder import get_toy_encoder
 from .evaluate import evaluate
 from .quickstart import QUICKSTART_STEPS, QUICK_STEPS
@@ -27,17 +27,17 @@ RECIPE_SETTINGS = {
 RECIPE_TASKS = {'captioning': 0.3, 'vqa': 0.2, 'text_to_image': 0.3, 'editing': 0.2}
 RECIPE_TRAIN = {'dreamllm-toy': (('llm', 'adapter', 'queries', 'projector'), 0.1), 'puma-toy': (PUMA_SIDE, 0.02)}
 
-def _recipe_model(name: str, quick: bool, cache_dir, seed: int, progress: bool):
+def _recipe_model(name: str, quick: bool, cache_dir, seed: int, progress: bool, from_scratch: bool = False):
     torch.manual_seed(seed)
     model = UnifiedMLLM.from_preset(name)
-    if name == 'puma-toy': load_puma_parts(model, quick=quick, cache_dir=cache_dir, seed=seed)
+    if name == 'puma-toy': load_puma_parts(model, quick=quick, cache_dir=cache_dir, seed=seed, from_scratch=from_scratch)
     else:
-        S = QUICK_STEPS if quick else QUICKSTART_STEPS
-        model.load_vision(get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=False))
-        pretrained_decoder(model, S['decoder'], S['decoder_batch'], S['decoder_images'], seed, cache_dir, use_cache=not quick, progress=progress)
+        model.load_vision(get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=False, from_scratch=from_scratch))
+        get_decoder(model, quick=quick, seed=seed, cache_dir=cache_dir, from_scratch=from_scratch, progress=progress)
     return model
 
-def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True, **overrides) -> dict:
+def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
+                      from_scratch: bool = False, **overrides) -> dict:
     """DreamLLM-toy and PUMA-toy on the same data and budget: writes `recipes.json` (one entry per recipe with the quickstart's
     metric keys, `params` and `train_seconds`) and `recipes.png`. `overrides` change `RECIPE_SETTINGS`."""
     import matplotlib.pyplot as plt
@@ -47,7 +47,7 @@ def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=Non
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     t_all, entries = time.time(), {}
     for name, (groups, image_weight) in RECIPE_TRAIN.items():
-        model = _recipe_model(name, quick, cache_dir, seed, progress)
+        model = _recipe_model(name, quick, cache_dir, seed, progress, from_scratch)
         stage = Stage('joint', groups, RECIPE_TASKS, st['steps'], lr=st['lr'], lm_weight=1.0, image_weight=image_weight,
                       batch_size=st['batch_size'])
         tr = Trainer(model, [stage], out / name / 'train', seed=seed, progress=progress, keep_checkpoints=1).train()

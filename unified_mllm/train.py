@@ -20,11 +20,12 @@ from .config import HEADS
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['PARAM_GROUPS', 'MIX_FORMS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'param_groups', 'group_of', 'trains',
-           'check_documents_dataset', 'task_mix', 'Stage', 'user_tasks', 'schedule', 'dreamllm_stages',
-           'stage_documents', 'optimizer_to_safetensors', 'optimizer_from_safetensors', 'save_checkpoint',
-           'latest_checkpoint', 'share_weight', 'shard', 'length_groups', 'Trainer', 'decoder_pixels',
-           'decoder_training_data', 'pretrain_decoder', 'pretrained_decoder']
+__all__ = ['PARAM_GROUPS', 'MIX_FORMS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'DECODER_PRETRAIN', 'QUICK_DECODER',
+           'param_groups', 'group_of', 'trains', 'check_documents_dataset', 'task_mix', 'Stage', 'user_tasks',
+           'schedule', 'dreamllm_stages', 'stage_documents', 'optimizer_to_safetensors', 'optimizer_from_safetensors',
+           'save_checkpoint', 'latest_checkpoint', 'share_weight', 'shard', 'length_groups', 'Trainer',
+           'decoder_pixels', 'decoder_training_data', 'pretrain_decoder', 'decoder_cache_name', 'pretrained_decoder',
+           'get_decoder']
 
 # %% ../nbs/12_train.ipynb #d84650f0
 PARAM_GROUPS = {'vision': 'vision', 'adapter': 'adapter', 'llm': 'llm', 'decoder': 'decoder', 'head': 'head',
@@ -469,16 +470,17 @@ def decoder_training_data(model, n: int, seed: int = 0, batch: int = 256, images
     return feats, px
 
 def pretrain_decoder(model, steps: int = 600, batch_size: int = 32, lr: float = 2e-3, seed: int = 0, n_images: int = 4000,
-                     cond_dropout: float = 0.1, progress: bool = True, images=None) -> list:
+                     cond_dropout: float = 0.1, progress: bool = True, images=None, feature_noise: float = 0.0) -> list:
     """Train `model.decoder` with the Decoder chapter's `train_decoder` on pooled vision features of `n_images` ShapesWorld scenes,
-    or of your `images` (at most `n_images` of them; see `decoder_pixels`); then freeze it. Returns the losses."""
+    or of your `images` (at most `n_images` of them; see `decoder_pixels`); then freeze it. Returns the losses. `feature_noise`:
+    train on features with added noise (`train_decoder`), so the decoder draws well from an LLM's inexact predictions."""
     from unified_mllm.decoder import train_decoder
     dec = model.decoder
     if dec is None: raise ValueError('the model has no decoder to pretrain (config.decoder is None)')
     feats, px = decoder_training_data(model, n_images, seed, images=images)
     pipe = dec.pipeline()
     log = train_decoder(pipe, feats, px, steps=steps, batch_size=batch_size, lr=lr, cond_drop=cond_dropout, seed=seed,
-                        snr_gamma=dec.snr_gamma, progress=progress)   # the same loss weighting as the model's own decoder loss
+                        snr_gamma=dec.snr_gamma, feature_noise=feature_noise, progress=progress)   # the same loss weighting as the model's own decoder loss
     dec.unet, dec.conditioner = pipe.unet, pipe.conditioner
     dec.requires_grad_(False); dec.eval()
     return log['loss']
@@ -492,8 +494,15 @@ def _decoder_cache_key(model, budget: list, seed: int, data: torch.Tensor | None
     if data is not None: h.update(b'images'); h.update(data.numpy().tobytes())
     return h.hexdigest()[:12]
 
+def decoder_cache_name(model, seed: int = 0, steps: int = 300, batch_size: int = 32, n_images: int = 4000,
+                       feature_noise: float = 0.0, images: torch.Tensor | None = None) -> str:
+    "The cache folder name of the decoder `pretrained_decoder` trains for `model` with these settings (and your images' pixels)."
+    budget = [steps, batch_size, n_images] + ([feature_noise] if feature_noise else [])
+    return f'decoder-{_decoder_cache_key(model, budget, seed, images)}'
+
 def pretrained_decoder(model, steps: int = 300, batch_size: int = 32, n_images: int = 4000, seed: int = 0, cache_dir=None,
-                       use_cache: bool = True, progress: bool = True, images=None, from_scratch: bool = False) -> dict:
+                       use_cache: bool = True, progress: bool = True, images=None, from_scratch: bool = False,
+                       feature_noise: float = 0.0) -> dict:
     """`pretrain_decoder`, or — like the toy encoder — the decoder shipped with the package (for ShapesWorld images, unless
     `from_scratch`; see the Foundation chapter) or loaded from the cache when the same decoder was already trained on the same
     vision tower with the same budget and images (yours, `images`, enter the key by their pixels).
@@ -501,13 +510,14 @@ def pretrained_decoder(model, steps: int = 300, batch_size: int = 32, n_images: 
     from unified_mllm.encoder import default_cache_dir
     from unified_mllm.foundation import shipped_path     # foundation hook: the shipped part, when it was made with these settings
     px = None if images is None else decoder_pixels(model, images, n_images)
-    path = default_cache_dir(cache_dir) / f'decoder-{_decoder_cache_key(model, [steps, batch_size, n_images], seed, px)}'
+    path = default_cache_dir(cache_dir) / decoder_cache_name(model, seed, steps, batch_size, n_images, feature_noise, px)
     shipped = shipped_path('decoder', path.name, from_scratch)
     path = shipped or path
     if (use_cache or shipped) and (path / 'decoder.safetensors').is_file():
         model.load_decoder(path / 'decoder.safetensors')
         return {'source': f"{'shipped' if shipped else 'cache'} ({path})", **json.loads((path / 'log.json').read_text())}
-    losses = pretrain_decoder(model, steps=steps, batch_size=batch_size, n_images=n_images, seed=seed, progress=progress, images=px)
+    losses = pretrain_decoder(model, steps=steps, batch_size=batch_size, n_images=n_images, seed=seed, progress=progress, images=px,
+                              feature_noise=feature_noise)
     log = {'loss': [round(float(np.mean(losses[:5])), 4), round(float(np.mean(losses[-5:])), 4)]}
     def write(tmp):
         tmp.mkdir()
@@ -515,4 +525,24 @@ def pretrained_decoder(model, steps: int = 300, batch_size: int = 32, n_images: 
         (tmp / 'log.json').write_text(json.dumps(log))
     if use_cache: atomic_write(path, write, keep_existing=True)   # (another run may have cached it meanwhile)
     return {'source': 'trained now', **log}
+
+
+# %% ../nbs/12_train.ipynb #ace3eabb
+DECODER_PRETRAIN = dict(steps=1500, batch_size=32, n_images=4000, feature_noise=0.5)   # the shipped decoder's recipe
+QUICK_DECODER = dict(steps=4, batch_size=4, n_images=16)
+
+def get_decoder(model, quick: bool = False, seed: int = 0, cache_dir=None, from_scratch: bool = False, progress: bool = True,
+                **settings) -> dict:
+    """Put the pretrained decoder into `model` (`pretrained_decoder` with `DECODER_PRETRAIN`, updated by `settings`): the
+    shipped one when it was made for this model's vision tower, seed and settings, else cached or trained. `quick` trains
+    `QUICK_DECODER` instead, but only when it would train anyway (`from_scratch`, or nothing shipped fits): loading beats
+    any quick training. Returns `pretrained_decoder`'s record."""
+    from unified_mllm.foundation import shipped_path
+    if unknown := sorted(set(settings) - set(DECODER_PRETRAIN)):
+        raise TypeError(f'get_decoder: unknown settings {unknown}; the decoder recipe takes {list(DECODER_PRETRAIN)}')
+    full = {**DECODER_PRETRAIN, **settings}
+    if quick and (from_scratch or settings or shipped_path('decoder', decoder_cache_name(model, seed, **full)) is None):
+        full = dict(QUICK_DECODER)
+    return pretrained_decoder(model, seed=seed, cache_dir=cache_dir, use_cache=not quick, progress=progress,
+                              from_scratch=from_scratch, **full)
 
