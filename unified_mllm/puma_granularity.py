@@ -37,8 +37,8 @@ def scale_features(encoder: VisionEncoder, images: torch.Tensor, batch_size: int
 
 # %% ../nbs/08_puma_granularity.ipynb #c945d21d
 GRANULARITY_SETTINGS = {
-    'full': dict(n_train=4000, steps=1500, batch_size=32, lr=3e-3, feature_noise=0.5, n_eval=32, sample_steps=20, guidance_scale=2.0),
-    'quick': dict(n_train=128, steps=12, batch_size=8, lr=3e-3, feature_noise=0.0, n_eval=6, sample_steps=4, guidance_scale=2.0),
+    'full': dict(n_train=4000, steps=1500, batch_size=32, lr=3e-3, feature_noise=0.5, n_eval=32, sample_steps=20, guidance_scale=1.0),
+    'quick': dict(n_train=128, steps=12, batch_size=8, lr=3e-3, feature_noise=0.0, n_eval=6, sample_steps=4, guidance_scale=1.0),
 }
 DECODER_ARCH = dict(coord_channels=True, attention_head_dim=32, class_embed_type='projection', spatial_condition=True)
 
