@@ -129,9 +129,9 @@ def main(argv=None) -> int:
         print(f"dataset: {s['dataset']}\ngrid:    {s['grid']}")
         return 0
     if args.command == 'quickstart':
-        from unified_mllm.quickstart import run_quickstart
+        from unified_mllm.quickstart import run_quickstart, headline
         m = run_quickstart(args.out, quick=args.quick, seed=args.seed, from_scratch=args.from_scratch)
-        print(json.dumps(m, indent=2, default=str)[:4000])
+        print(headline(m))
         print(f'quickstart: metrics in {Path(args.out) / "metrics.json"}, pictures in {Path(args.out) / "samples.png"}')
         return 0
     if args.command == 'pretrain':

@@ -61,7 +61,7 @@ def reproduce_dreamllm_synergy(out_dir, quick: bool = False, seed: int = 0, cach
                      seed=seed, progress=progress, keep_checkpoints=1, micro_batches=S['micro_batches']).train()
         t_train = time.time() - t0; t0 = time.time()
         metrics, _ = evaluate(model, S['eval_captions'], S['eval_vqa'], S['eval_edits'], S['eval_per_category'],
-                              seed=seed, sample_steps=S['sample_steps'])
+                              seed=seed, sample_steps=S['sample_steps'], n_stories=0)
         metrics['wall_seconds'] = {'train': round(t_train, 2), 'eval': round(time.time() - t0, 2)}
         metrics['final_lm_loss'] = round(tr.history[-1]['lm_loss'], 4)
         metrics['seed'] = seed

@@ -4,28 +4,105 @@
 
 # %% ../nbs/12a_evaluate.ipynb #90999ec9
 from __future__ import annotations
-from .data import ShapesWorld, shapes_eval_prompts, EVAL_CATEGORIES
-from .generate import caption, answer, text_to_image, edit, made_images, generated_text
+from .data import ShapesWorld, shapes_eval_prompts, EVAL_CATEGORIES, STORY_PROMPTS
+from .generate import caption, answer, text_to_image, edit, made_images, generated_text, interleaved
 from . import eval as ev
+import numpy as np
 
 # %% auto #0
-__all__ = ['evaluate', 'token_f1', 'caption_scores', 'evaluate_own']
+__all__ = ['bootstrap_interval', 'apply_instruction', 'story_scenes', 'evaluate', 'token_f1', 'caption_scores', 'evaluate_own']
+
+# %% ../nbs/12a_evaluate.ipynb #e16f590a
+def bootstrap_interval(hits, groups=None, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> list:
+    """The `level` percentile-bootstrap interval of the mean of `hits` (0/1 or numbers), as [low, high]. With `groups` (one label
+    per hit) every resample draws within each group and the statistic is the mean of the group means (ShapesEval's `overall`)."""
+    x = np.asarray(hits, float)
+    if x.ndim != 1 or not len(x): raise ValueError('bootstrap_interval needs a non-empty 1-d list of scores')
+    rng = np.random.default_rng(seed)
+    if groups is None: stats = x[rng.integers(0, len(x), (n_boot, len(x)))].mean(1)
+    else:
+        g = np.asarray(groups)
+        if len(g) != len(x): raise ValueError(f'{len(x)} scores but {len(g)} group labels')
+        parts = [x[g == k] for k in dict.fromkeys(g.tolist())]
+        stats = np.mean([p[rng.integers(0, len(p), (n_boot, len(p)))].mean(1) for p in parts], 0)
+    a = (1 - level) / 2
+    return [round(float(np.quantile(stats, a)), 4), round(float(np.quantile(stats, 1 - a)), 4)]
+
+# %% ../nbs/12a_evaluate.ipynb #b02ce523
+import re
+from .data import SHAPES, COLORS, SIZES, POSITIONS
+from .documents import Text, Img
+
+_C, _S, _P = '|'.join(COLORS), '|'.join(SHAPES), '|'.join(POSITIONS)
+_EDIT = [(re.compile(p), op) for p, op in [
+    (rf'(?:make|change the color of) the ({_C}) ({_S}) (?:to )?({_C})', 'recolor'),
+    (rf'(?:move|put) the ({_C}) ({_S}) (?:to|in) the ({_P})', 'move'),
+    (rf'make the ({_C}) ({_S}) (small|large|smaller|bigger)', 'resize'),
+    (rf'(?:remove|delete) the ({_C}) ({_S})', 'remove'),
+    (rf'(?:add|put) an? (small|large) ({_C}) ({_S}) (?:in|at) the ({_P})', 'add')]]
+
+def apply_instruction(objects: list[dict], text: str) -> list[dict] | None:
+    """The scene after the edit instruction `text` (ShapesWorld's wording, e.g. 'then move the red circle to the center.'),
+    or None when the text is not an instruction this scene can follow (unknown wording, or no such object)."""
+    t = re.sub(r'\s+', ' ', text.lower()).strip().removeprefix('then ').rstrip('.')
+    for pat, op in _EDIT:
+        m = pat.fullmatch(t)
+        if not m: continue
+        new = [dict(o) for o in objects]
+        if op == 'add':
+            size, color, shape, pos = m.groups()
+            if any(o['position'] == pos for o in new): return None
+            return new + [dict(shape=shape, color=color, size=size, position=pos)]
+        color, shape = m.group(1), m.group(2)
+        hit = [o for o in new if (o['color'], o['shape']) == (color, shape)]
+        if len(hit) != 1: return None
+        o, arg = hit[0], m.group(3) if op != 'remove' else None
+        if op == 'remove': new.remove(o)
+        elif op == 'recolor': o['color'] = arg
+        elif op == 'move':
+            if any(p['position'] == arg for p in new if p is not o): return None
+            o['position'] = arg
+        else: o['size'] = {'smaller': 'small', 'bigger': 'large'}.get(arg, arg)
+        return new
+    return None
+
+def story_scenes(doc: list) -> list[tuple]:
+    """(made image, the scene its story's text says it shows — or None where the text says nothing that can be followed) for
+    every made image of a generated story: the first text is read as a caption, every later one as an edit instruction."""
+    scene, out, texts = None, [], []
+    for seg in doc[1:]:
+        if isinstance(seg, Text): texts.append(seg.text); continue
+        if seg.role != 'made': continue
+        said = ' '.join(texts).strip(); texts = []
+        if scene is None: scene = ev.parse_caption(said) or None
+        elif said: scene = apply_instruction(scene, said)
+        out.append((seg.image, scene))
+    return out
 
 # %% ../nbs/12a_evaluate.ipynb #c8a1a137
-def evaluate(model, n_captions: int = 60, n_vqa: int = 60, n_edits: int = 24, n_per_category: int = 8,
-             seed: int = 0, sample_steps: int = 20, judge=None, plan: bool = False) -> tuple[dict, dict]:
+def evaluate(model, n_captions: int = 200, n_vqa: int = 200, n_edits: int = 48, n_per_category: int = 16,
+             seed: int = 0, sample_steps: int = 20, judge=None, plan: bool = False, n_stories: int = 24,
+             story_temperature: float = 0.5) -> tuple[dict, dict]:
     """Caption, VQA, edit accuracy and ShapesEval of `model` on held-out ShapesWorld (world seed `seed + 10_000`); `plan`: edits
-    and text-to-image write their plan first. Returns (metrics, examples): the numbers, and a few generated documents per task."""
+    and text-to-image write their plan first; `n_stories` free stories are sampled at `story_temperature` (one seed each) and
+    scored by `story_scenes` (none: no `story_accuracy`). Returns (metrics, examples): the numbers, each with its 95% bootstrap interval in
+    `intervals` and its sample size in `n` (plus VQA per question type and caption agreement per attribute), and a few
+    generated documents per task."""
     world = ShapesWorld(model.config.image_size, seed + 10_000)
-    out, examples = {}, {}
+    out, examples, hits = {}, {}, {}
     docs = [world.document('captioning', i)[0] for i in range(n_captions)]
     gens = [caption(model, d[0].image, d[1].text) for d in docs]
-    out['caption_accuracy'] = ev.caption_accuracy([generated_text(g) for g in gens], [d[0].objects for d in docs])
+    texts, scenes = [generated_text(g) for g in gens], [d[0].objects for d in docs]
+    hits['caption_accuracy'] = [ev.objects_equal(ev.parse_caption(t), o) for t, o in zip(texts, scenes)]
+    out['caption_attributes'] = ev.caption_report(texts, scenes)
     examples['captions'] = gens[:6]
     vq = [world.document('vqa', i) for i in range(n_vqa)]
-    ans = [answer(model, d[0].image, d[1].text) for d, _ in vq]
-    out['vqa_accuracy'] = ev.vqa_accuracy([generated_text(a) for a in ans], [m['answer'] for _, m in vq])
-    examples['vqa'] = ans[:4]
+    ans_docs = [answer(model, d[0].image, d[1].text) for d, _ in vq]
+    ans = [generated_text(a) for a in ans_docs]
+    hits['vqa_accuracy'] = [ev.normalize_answer(a) == ev.normalize_answer(m['answer']) for a, (_, m) in zip(ans, vq)]
+    types = [m['qtype'] for _, m in vq]
+    out['vqa_by_type'] = {t: float(np.mean([h for h, q in zip(hits['vqa_accuracy'], types) if q == t])) for t in dict.fromkeys(types)}
+    examples['vqa'] = ans_docs[:4]
     judge = judge or ev.get_judge(size=model.config.image_size)
     ed = [world.document('editing', i) for i in range(n_edits)]
     edits = edit(model, [d[0].image for d, _ in ed], [d[1].text for d, _ in ed], num_inference_steps=sample_steps, seed=seed, plan=plan)
@@ -33,9 +110,24 @@ def evaluate(model, n_captions: int = 60, n_vqa: int = 60, n_edits: int = 24, n_
     prompts = shapes_eval_prompts(n_per_category, seed + 10_000)
     t2i = text_to_image(model, [p['prompt'] for p in prompts], num_inference_steps=sample_steps, seed=seed, plan=plan)
     examples['t2i'] = (prompts, t2i)
-    out['edit_accuracy'] = float(ev.edit_accuracy(judge, [made_images(e)[0] for e in edits], [d[2].objects for d, _ in ed]))
-    se = ev.shapes_eval(judge, [made_images(d)[0] for d in t2i], prompts)
+    reads = judge.predict([made_images(e)[0] for e in edits])
+    hits['edit_accuracy'] = [ev.objects_equal(r, d[2].objects) for r, (d, _) in zip(reads, ed)]
+    stories = [interleaved(model, STORY_PROMPTS[i % len(STORY_PROMPTS)], max_images=3, do_sample=True, temperature=story_temperature,
+                           seed=seed * 1000 + i, num_inference_steps=sample_steps) for i in range(n_stories)]
+    examples['stories'] = stories[:4]
+    pairs = [story_scenes(s) for s in stories]
+    flat = [p for ps in pairs for p in ps]
+    story_reads = judge.predict([im for im, _ in flat]) if flat else []
+    if n_stories: hits['story_accuracy'] = [said is not None and ev.objects_equal(r, said) for r, (_, said) in zip(story_reads, flat)] + [False] * sum(not ps for ps in pairs)
+    se, ok = ev.shapes_eval(judge, [made_images(d)[0] for d in t2i], prompts, return_details=True)
+    cats = [p['category'] for p in prompts]
+    for k in hits: out[k] = float(np.mean(hits[k]))
     out['shapes_eval'] = {k: se.get(k) for k in list(EVAL_CATEGORIES) + ['overall']}
+    out['intervals'] = {k: bootstrap_interval(hits[k], seed=seed) for k in hits}
+    out['intervals']['shapes_eval'] = {**{c: bootstrap_interval([h for h, q in zip(ok, cats) if q == c], seed=seed) for c in EVAL_CATEGORIES
+                                          if c in cats}, 'overall': bootstrap_interval(ok, cats, seed=seed)}
+    out['n'] = {**{k: len(v) for k, v in hits.items()}, 'shapes_eval': len(prompts), 'shapes_eval_per_category': n_per_category,
+                'stories': n_stories}
     return out, examples
 
 # %% ../nbs/12a_evaluate.ipynb #79b805a0

@@ -18,14 +18,14 @@ from .files import atomic_write, save_figure
 from .generate import interleaved, made_images, generated_text
 
 # %% auto #0
-__all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'samples_figure', 'run_quickstart']
+__all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'GATES', 'samples_figure', 'headline', 'run_quickstart']
 
 # %% ../nbs/13_quickstart.ipynb #1703864a
 QUICKSTART_STEPS = {'I-creation': 30, 'I-comprehension': 60,
-                    'II-pretraining': 900, 'III-sft': 300, 'batch_size': 12, 'micro_batches': 3, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 40, 'eval_vqa': 40,
-                    'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
+                    'II-pretraining': 900, 'III-sft': 300, 'batch_size': 12, 'micro_batches': 3, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 200, 'eval_vqa': 200,
+                    'eval_edits': 48, 'eval_per_category': 16, 'eval_stories': 24, 'sample_steps': 15}
 QUICK_STEPS = {'I-creation': 1, 'I-comprehension': 1, 'II-pretraining': 2,
-               'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1,
+               'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1, 'eval_stories': 1,
                'sample_steps': 2}
 
 # %% ../nbs/13_quickstart.ipynb #4f7bfa06
@@ -62,6 +62,23 @@ def samples_figure(model, examples: dict, seed: int = 0, sample_steps: int = 20)
     fig.tight_layout()
     return fig, story
 
+# %% ../nbs/13_quickstart.ipynb #be22976f
+GATES = {'caption_accuracy': 0.85, 'vqa_accuracy': 0.90, 'edit_accuracy': 0.50, 'story_accuracy': 0.50,
+         'shapes_eval.single_object': 0.90, 'shapes_eval.overall': 0.50}
+
+def headline(metrics: dict) -> str:
+    "The quickstart's headline numbers, one line each: the value, its 95% interval, its sample size and its gate."
+    lines = []
+    for k, gate in GATES.items():
+        top, sub = k.split('.') if '.' in k else (k, None)
+        v = metrics[top][sub] if sub else metrics[top]
+        lo, hi = metrics['intervals'][top][sub] if sub else metrics['intervals'][top]
+        n = metrics['n']['shapes_eval_per_category'] if sub and sub != 'overall' else metrics['n']['shapes_eval'] if sub else metrics['n'][top]
+        lines.append(f"{k.replace('_', ' '):28s} {v:.3f}  [{lo:.3f}, {hi:.3f}]  n={n:<4d} gate >= {gate:.2f}  {'ok' if v >= gate else 'below'}")
+    w = metrics.get('wall_seconds', {})
+    if 'total' in w: lines.append(f"{'wall time':28s} {w['total']:.0f} s")
+    return '\n'.join(lines)
+
 # %% ../nbs/13_quickstart.ipynb #b40d3e2e
 def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
                    steps: dict | None = None, from_scratch: bool = False) -> dict:
@@ -92,7 +109,7 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     model.save_pretrained(out / 'model')
     t0 = time.time()
     metrics, examples = evaluate(model, S['eval_captions'], S['eval_vqa'], S['eval_edits'], S['eval_per_category'],
-                                 seed=seed, sample_steps=S['sample_steps'], plan=S['plan'])
+                                 seed=seed, sample_steps=S['sample_steps'], plan=S['plan'], n_stories=S['eval_stories'])
     wall['eval'] = time.time() - t0
     t0 = time.time()
     fig, story = samples_figure(model, examples, seed, S['sample_steps'])

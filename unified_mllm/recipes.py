@@ -53,7 +53,7 @@ def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=Non
         tr = Trainer(model, [stage], out / name / 'train', seed=seed, progress=progress, keep_checkpoints=1).train()
         t0 = time.time()
         metrics, _ = evaluate(model, st['eval_captions'], st['eval_vqa'], st['eval_edits'], st['eval_per_category'],
-                              seed=seed, sample_steps=st['sample_steps'])
+                              seed=seed, sample_steps=st['sample_steps'], n_stories=0)
         h = tr.history; k = max(1, min(20, len(h) // 5))
         entries[name] = {**metrics, 'params': sum(p.numel() for p in model.parameters()),
                          'trained_params': sum(p.numel() for n, p in model.named_parameters() if group_of(n) in groups),
