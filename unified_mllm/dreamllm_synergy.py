@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .model import UnifiedMLLM
 from .train import Trainer, Stage, ALL_LLM_SIDE
-from .quickstart import QUICKSTART_STEPS, QUICK_STEPS
+from .quickstart import QUICK_STEPS
 from .evaluate import evaluate
 from .files import atomic_write, save_figure
 from .encoder import get_toy_encoder
@@ -27,7 +27,8 @@ SYNERGY_MIXES = {
     'joint': {'captioning': 0.25, 'vqa': 0.25, 'text_to_image': 0.3, 'editing': 0.125, 'story': 0.075},
 }
 _SHARED = ('lr', 'image_weight', 'micro_batches')   # as in the quickstart
-SYNERGY_STEPS = {**{k: QUICKSTART_STEPS[k] for k in _SHARED}, 'steps': 250, 'batch_size': 8, 'eval_captions': 40, 'eval_vqa': 40,
+SYNERGY_STEPS = {'lr': 1e-3, 'image_weight': 0.1, 'micro_batches': 3,   # the quickstart's settings it was measured with
+                 'steps': 250, 'batch_size': 8, 'eval_captions': 40, 'eval_vqa': 40,
                  'eval_edits': 12, 'eval_per_category': 4, 'sample_steps': 15}
 QUICK_SYNERGY_STEPS = {**{k: QUICK_STEPS[k] for k in _SHARED}, 'steps': 2, 'batch_size': 2, 'eval_captions': 2, 'eval_vqa': 2,
                        'eval_edits': 1, 'eval_per_category': 1, 'sample_steps': 2}

@@ -22,7 +22,7 @@ __all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'GATES', 'samples_figure', 'headli
 
 # %% ../nbs/13_quickstart.ipynb #1703864a
 QUICKSTART_STEPS = {'I-creation': 30, 'I-comprehension': 60,
-                    'II-pretraining': 900, 'III-sft': 300, 'batch_size': 12, 'micro_batches': 3, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 200, 'eval_vqa': 200,
+                    'II-pretraining': 1200, 'III-sft': 400, 'batch_size': 24, 'micro_batches': 2, 'lr': 2e-3, 'image_weight': 1.0, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 200, 'eval_vqa': 200,
                     'eval_edits': 48, 'eval_per_category': 16, 'eval_stories': 24, 'sample_steps': 15}
 QUICK_STEPS = {'I-creation': 1, 'I-comprehension': 1, 'II-pretraining': 2,
                'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1, 'eval_stories': 1,
