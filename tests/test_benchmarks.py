@@ -17,3 +17,8 @@ def test_train_step_runs():
 def test_generate_runs():
     out = _run('generate.py', '--tokens', '4', '--steps', '2', '--repeats', '1')
     assert 'tokens/s' in out and 'per image' in out
+
+def test_train_variants_runs():
+    out = _run('train_variants.py', '--steps', '1', '--batch', '6', '--micro', '2', '--threads', '1')
+    for what in ('decoder per micro-batch', 'one decoder call', 'eager attention', 'bf16 autocast', 'made images in 1 call', 'fastest'):
+        assert what in out, (what, out)

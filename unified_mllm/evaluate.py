@@ -7,6 +7,7 @@ from __future__ import annotations
 from .data import ShapesWorld, shapes_eval_prompts, EVAL_CATEGORIES, STORY_PROMPTS
 from .generate import caption, answer, text_to_image, edit, made_images, generated_text, interleaved
 from . import eval as ev
+import time
 import numpy as np
 
 # %% auto #0
@@ -82,39 +83,42 @@ def story_scenes(doc: list) -> list[tuple]:
 # %% ../nbs/12a_evaluate.ipynb #c8a1a137
 def evaluate(model, n_captions: int = 200, n_vqa: int = 200, n_edits: int = 48, n_per_category: int = 16,
              seed: int = 0, sample_steps: int = 20, judge=None, plan: bool = False, n_stories: int = 24,
-             story_temperature: float = 0.5) -> tuple[dict, dict]:
+             story_temperature: float = 0.5, progress: bool = False) -> tuple[dict, dict]:
     """Caption, VQA, edit accuracy and ShapesEval of `model` on held-out ShapesWorld (world seed `seed + 10_000`); `plan`: edits
     and text-to-image write their plan first; `n_stories` free stories are sampled at `story_temperature` (one seed each) and
-    scored by `story_scenes` (none: no `story_accuracy`). Returns (metrics, examples): the numbers, each with its 95% bootstrap interval in
+    scored by `story_scenes` (none: no `story_accuracy`); `progress` prints each part as it is done. Returns (metrics, examples): the numbers, each with its 95% bootstrap interval in
     `intervals` and its sample size in `n` (plus VQA per question type and caption agreement per attribute), and a few
     generated documents per task."""
     world = ShapesWorld(model.config.image_size, seed + 10_000)
     out, examples, hits = {}, {}, {}
+    t0 = time.time()
+    def done(what):
+        if progress: print(f'  evaluated {what} ({time.time() - t0:.0f} s)', flush=True)
     docs = [world.document('captioning', i)[0] for i in range(n_captions)]
     gens = [caption(model, d[0].image, d[1].text) for d in docs]
     texts, scenes = [generated_text(g) for g in gens], [d[0].objects for d in docs]
     hits['caption_accuracy'] = [ev.objects_equal(ev.parse_caption(t), o) for t, o in zip(texts, scenes)]
     out['caption_attributes'] = ev.caption_report(texts, scenes)
-    examples['captions'] = gens[:6]
+    examples['captions'] = gens[:6]; done(f'{n_captions} captions')
     vq = [world.document('vqa', i) for i in range(n_vqa)]
     ans_docs = [answer(model, d[0].image, d[1].text) for d, _ in vq]
     ans = [generated_text(a) for a in ans_docs]
     hits['vqa_accuracy'] = [ev.normalize_answer(a) == ev.normalize_answer(m['answer']) for a, (_, m) in zip(ans, vq)]
     types = [m['qtype'] for _, m in vq]
     out['vqa_by_type'] = {t: float(np.mean([h for h, q in zip(hits['vqa_accuracy'], types) if q == t])) for t in dict.fromkeys(types)}
-    examples['vqa'] = ans_docs[:4]
+    examples['vqa'] = ans_docs[:4]; done(f'{n_vqa} questions')
     judge = judge or ev.get_judge(size=model.config.image_size)
     ed = [world.document('editing', i) for i in range(n_edits)]
     edits = edit(model, [d[0].image for d, _ in ed], [d[1].text for d, _ in ed], num_inference_steps=sample_steps, seed=seed, plan=plan)
-    examples['edits'] = edits[:4]
+    examples['edits'] = edits[:4]; done(f'{n_edits} edits')
     prompts = shapes_eval_prompts(n_per_category, seed + 10_000)
     t2i = text_to_image(model, [p['prompt'] for p in prompts], num_inference_steps=sample_steps, seed=seed, plan=plan)
-    examples['t2i'] = (prompts, t2i)
+    examples['t2i'] = (prompts, t2i); done(f'{len(prompts)} ShapesEval prompts')
     reads = judge.predict([made_images(e)[0] for e in edits])
     hits['edit_accuracy'] = [ev.objects_equal(r, d[2].objects) for r, (d, _) in zip(reads, ed)]
     stories = [interleaved(model, STORY_PROMPTS[i % len(STORY_PROMPTS)], max_images=3, do_sample=True, temperature=story_temperature,
                            seed=seed * 1000 + i, num_inference_steps=sample_steps) for i in range(n_stories)]
-    examples['stories'] = stories[:4]
+    examples['stories'] = stories[:4]; done(f'{n_stories} stories')
     pairs = [story_scenes(s) for s in stories]
     flat = [p for ps in pairs for p in ps]
     story_reads = judge.predict([im for im, _ in flat]) if flat else []

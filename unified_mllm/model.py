@@ -228,6 +228,7 @@ class UnifiedOutput(ModelOutput):
     image_loss: torch.Tensor | None = None
     logits: torch.Tensor | None = None
     hidden_states: torch.Tensor | None = None
+    made_hidden: torch.Tensor | None = None      # the made slots' hidden states, when the image loss is deferred
 
 TOKEN_NAMES = ('pad', 'bos', 'eos', 'image_open', 'image_close', 'image_patch', 'dream_open', 'dream_close', 'dream_query')
 
@@ -474,8 +475,9 @@ def sample_images(self: UnifiedMLLM, cond, generator=None, guidance_scale=None, 
 @patch
 def forward(self: UnifiedMLLM, input_ids, attention_mask=None, labels=None, pixel_values=None, seen_batch_index=None,
             seen_positions=None, seen_from_made=None, made_pixel_values=None, made_batch_index=None, made_positions=None,
-            lm_weight: float = 1.0, image_weight: float | None = None, **kwargs) -> UnifiedOutput:
-    "Losses (if `labels`) and logits of a processed batch; see the equation above."
+            lm_weight: float = 1.0, image_weight: float | None = None, defer_image_loss: bool = False, **kwargs) -> UnifiedOutput:
+    """Losses (if `labels`) and logits of a processed batch; see the equation above. `defer_image_loss=True` returns the made
+    slots' hidden states (`made_hidden`) instead of the image loss, for `deferred_image_loss` over several passes."""
     batch = self.check_batch(dict(input_ids=input_ids, pixel_values=pixel_values, seen_batch_index=seen_batch_index,
                                   seen_positions=seen_positions, seen_from_made=seen_from_made, made_pixel_values=made_pixel_values,
                                   made_batch_index=made_batch_index, made_positions=made_positions))
@@ -483,7 +485,7 @@ def forward(self: UnifiedMLLM, input_ids, attention_mask=None, labels=None, pixe
     h = self.run_backbone(emb, self.image_context(batch), attention_mask=attention_mask).last_hidden_state
     logits = self.llm.get_output_embeddings()(h)
     image_weight = self.config.head['image_loss_weight'] if image_weight is None else image_weight
-    lm_loss = img_loss = None
+    lm_loss = img_loss = made_hidden = None
     zero = h.new_zeros(()).float()
     if labels is not None:
         lm_loss = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100) \
@@ -491,11 +493,19 @@ def forward(self: UnifiedMLLM, input_ids, attention_mask=None, labels=None, pixe
         n = batch['made_positions'].shape[0]
         if n and image_weight and self.decoder is not None:
             hid = h[batch['made_batch_index'][:, None], self.head.hidden_positions(batch['made_positions'])]
-            img_loss = self.head.image_loss(self, hid, {**batch, 'made_pixel_values': batch['made_pixel_values'].to(h.dtype)})
+            if defer_image_loss: made_hidden = hid
+            else: img_loss = self.head.image_loss(self, hid, {**batch, 'made_pixel_values': batch['made_pixel_values'].to(h.dtype)})
     loss = None
     if labels is not None:
         loss = lm_weight * lm_loss + (image_weight * img_loss if img_loss is not None else 0)
-    return UnifiedOutput(loss=loss, lm_loss=lm_loss, image_loss=img_loss, logits=logits, hidden_states=h)
+    return UnifiedOutput(loss=loss, lm_loss=lm_loss, image_loss=img_loss, logits=logits, hidden_states=h, made_hidden=made_hidden)
+
+@patch
+def deferred_image_loss(self: UnifiedMLLM, made_hidden: list, made_pixel_values: list) -> torch.Tensor:
+    """The head's image loss, in one decoder call, over the made images of several passes of `forward(defer_image_loss=True)`
+    (their `made_hidden` and `made_pixel_values`): the mean over all their images, as one batch would give."""
+    hid = torch.cat(made_hidden)
+    return self.head.image_loss(self, hid, {'made_pixel_values': torch.cat(made_pixel_values).to(hid.dtype)})
 
 # %% ../nbs/10_model.ipynb #bc3709db
 WEIGHTS_NAME = 'model.safetensors'

@@ -18,11 +18,12 @@ from .files import atomic_write, save_figure
 from .generate import interleaved, made_images, generated_text
 
 # %% auto #0
-__all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'GATES', 'samples_figure', 'headline', 'run_quickstart']
+__all__ = ['QUICKSTART_STEPS', 'QUICK_STEPS', 'GATES', 'samples_figure', 'headline', 'run_quickstart', 'playground_figure',
+           'playground']
 
 # %% ../nbs/13_quickstart.ipynb #1703864a
 QUICKSTART_STEPS = {'I-creation': 30, 'I-comprehension': 60,
-                    'II-pretraining': 1200, 'III-sft': 400, 'batch_size': 24, 'micro_batches': 2, 'lr': 2e-3, 'image_weight': 1.0, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 200, 'eval_vqa': 200,
+                    'II-pretraining': 564, 'III-sft': 188, 'batch_size': 24, 'micro_batches': 3, 'lr': 2e-3, 'image_weight': 1.0, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 200, 'eval_vqa': 200,
                     'eval_edits': 48, 'eval_per_category': 16, 'eval_stories': 24, 'sample_steps': 15}
 QUICK_STEPS = {'I-creation': 1, 'I-comprehension': 1, 'II-pretraining': 2,
                'III-sft': 2, 'batch_size': 3, 'micro_batches': 2, 'lr': 1e-3, 'image_weight': 0.1, 'plan': True, 'feature_scale_images': 0, 'eval_captions': 2, 'eval_vqa': 2, 'eval_edits': 1, 'eval_per_category': 1, 'eval_stories': 1,
@@ -88,6 +89,9 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     S = {**(QUICK_STEPS if quick else QUICKSTART_STEPS), **(steps or {})}
     t_all, c_all = time.time(), time.process_time(); wall = {}
+    say = (lambda msg: print(msg, flush=True)) if progress else (lambda msg: None)
+    say(f"quickstart: the toy DreamLLM, {'training' if from_scratch else 'loading'} its encoder and decoder "
+        f"({'their cards give about 25 min' if from_scratch and not quick else 'shipped in unified_mllm/weights'})")
     torch.manual_seed(seed)
     model = UnifiedMLLM.from_preset('dreamllm-toy')
     t0 = time.time()
@@ -107,9 +111,11 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
                  micro_batches=S['micro_batches']).train()
     wall.update({k: v for k, v in tr.wall.items() if k != 'total'})
     model.save_pretrained(out / 'model')
+    say(f"evaluating on held-out scenes: {S['eval_captions']} captions, {S['eval_vqa']} questions, {S['eval_edits']} edits, "
+        f"{S['eval_per_category']} ShapesEval prompts per category, {S['eval_stories']} stories")
     t0 = time.time()
     metrics, examples = evaluate(model, S['eval_captions'], S['eval_vqa'], S['eval_edits'], S['eval_per_category'],
-                                 seed=seed, sample_steps=S['sample_steps'], plan=S['plan'], n_stories=S['eval_stories'])
+                                 seed=seed, sample_steps=S['sample_steps'], plan=S['plan'], n_stories=S['eval_stories'], progress=progress)
     wall['eval'] = time.time() - t0
     t0 = time.time()
     fig, story = samples_figure(model, examples, seed, S['sample_steps'])
@@ -125,3 +131,53 @@ def run_quickstart(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, 
     atomic_write(out / 'metrics.json', lambda p: p.write_text(json.dumps(metrics, indent=2)))
     atomic_write(out / 'train' / 'history.json', lambda p: p.write_text(json.dumps(tr.history)))
     return metrics
+
+# %% ../nbs/13_quickstart.ipynb #bd8b7ebf
+def playground_figure(model, prompt: str = 'a red circle at the top left and a blue square at the bottom right.',
+                      index: int = 0, question: str = 'how many objects are there?', instruction: str | None = None,
+                      seed: int = 0, sample_steps: int = 15, world_seed: int = 123):
+    """Figure of three panels: `prompt` drawn (with its plan); held-out scene `index` (ShapesWorld seed `world_seed`)
+    captioned and `question` answered; the scene edited by `instruction` (default: that scene's own editing instruction)."""
+    import matplotlib.pyplot as plt, textwrap
+    from unified_mllm.generate import caption, answer, text_to_image, edit
+    world = ShapesWorld(model.config.image_size, world_seed)
+    scene = world.sample(index)['image']
+    instruction = instruction or world.document('editing', index)[0][1].text
+    made = text_to_image(model, prompt, plan=True, seed=seed, num_inference_steps=sample_steps)
+    cap, ans = generated_text(caption(model, scene)), generated_text(answer(model, scene, question))
+    ed = edit(model, scene, instruction, plan=True, seed=seed, num_inference_steps=sample_steps)
+    wrap = lambda t, w=30: '\n'.join(textwrap.wrap(t, w))
+    fig, axs = plt.subplots(1, 4, figsize=(11, 4.2))
+    panels = [(made_images(made)[0], f'draw: {prompt}', f'plan: {generated_text(made)}'),
+              (scene, f'held-out scene {index}', f'caption: {cap}\nQ: {question}\nA: {ans}'),
+              (scene, f'edit: {instruction}', 'before'),
+              (made_images(ed)[0], 'after', f'plan: {generated_text(ed)}')]
+    for ax, (im, title, text) in zip(axs, panels):
+        ax.imshow(im, interpolation='nearest'); ax.set_xticks([]); ax.set_yticks([])
+        ax.set_title(wrap(title), fontsize=7.5); ax.set_xlabel('\n'.join(wrap(l) for l in text.split('\n')), fontsize=7)
+    fig.tight_layout(); fig.subplots_adjust(top=0.84, bottom=0.24)
+    return fig
+
+def playground(model, sample_steps: int = 15, interactive: bool | None = None, **defaults):
+    """Draw, read and edit with a trained model: an ipywidgets panel in Jupyter, else (no frontend, or
+    `interactive=False`) the `playground_figure` of its default inputs."""
+    from unified_mllm.puma_granularity import widget_frontend
+    if not (widget_frontend() if interactive is None else interactive):
+        return playground_figure(model, sample_steps=sample_steps, **defaults)
+    import ipywidgets as W, matplotlib.pyplot as plt
+    from IPython.display import display
+    ctl = dict(prompt=W.Text('a red circle at the top left and a blue square at the bottom right.', description='draw',
+                             layout=W.Layout(width='95%')),
+               index=W.IntSlider(0, 0, 999, description='scene'),
+               question=W.Text('how many objects are there?', description='ask'),
+               instruction=W.Text('', placeholder="the scene's own instruction", description='edit'),
+               seed=W.IntText(0, description='seed'))
+    out, go = W.Output(), W.Button(description='run', button_style='primary')
+    def run(_=None):
+        with out:
+            out.clear_output(wait=True)
+            fig = playground_figure(model, ctl['prompt'].value, ctl['index'].value, ctl['question'].value,
+                                    ctl['instruction'].value or None, ctl['seed'].value, sample_steps)
+            display(fig); plt.close(fig)
+    go.on_click(run); run()
+    return W.VBox([ctl['prompt'], W.HBox([ctl['index'], ctl['question']]), W.HBox([ctl['instruction'], ctl['seed'], go]), out])

@@ -283,7 +283,7 @@ class Trainer:
     "Run a list of `Stage`s on a `UnifiedMLLM` with accelerate (one process or many); checkpoints and exact resume."
     def __init__(self, model, stages: list, out_dir, seed: int = 0, checkpoint_every: int | None = None,
                  bf16: bool = False, progress: bool = True, log_every: int = 10, keep_checkpoints: int = 2,
-                 micro_batches: int = 1):
+                 micro_batches: int = 1, decoder_calls: str = 'step'):
         if not stages: raise ValueError('stages is empty: pass at least one Stage (e.g. dreamllm_stages())')
         names = [s.name for s in stages]
         if len(set(names)) != len(names): raise ValueError(f'stage names must be unique, got {names}')
@@ -297,6 +297,9 @@ class Trainer:
         if not isinstance(micro_batches, int) or micro_batches < 1:
             raise ValueError(f'micro_batches must be an int >= 1 (1 = the whole batch in one pass), got {micro_batches!r}')
         self.micro_batches = micro_batches
+        if decoder_calls not in ('step', 'micro-batch'):
+            raise ValueError(f"decoder_calls must be 'step' (one decoder call over the step's made images) or 'micro-batch', got {decoder_calls!r}")
+        self.decoder_calls = decoder_calls
         # split_batches: the batch is the global one, so accelerate's scheduler steps once per step, not once per process
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), dataloader_config=DataLoaderConfiguration(split_batches=True),
                                        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
@@ -347,6 +350,8 @@ class Trainer:
         N_tok, N_img = (acc.reduce(counts.sum(0).to(acc.device), 'sum').tolist() if self.n_procs > 1 else counts.sum(0).tolist())
         s_lm = s_img = 0.0
         n_img_loss = 0
+        if self.decoder_calls == 'step' and self.n_procs == 1 and len(parts) > 1 and stage.image_weight:
+            return self._step_one_decoder_call(parts, stage, counts, N_tok, N_img)
         for j, batch in enumerate(parts):
             n_tok, n_img = counts[j].tolist()
             last = j == len(parts) - 1
@@ -367,6 +372,57 @@ class Trainer:
         lm = s_lm / N_tok if N_tok else 0.0
         im = s_img / n_img_loss if n_img_loss else None
         return {'loss': stage.lm_weight * lm + (stage.image_weight * im if im is not None else 0.0), 'lm_loss': lm, 'image_loss': im}
+
+    def _step_one_decoder_call(self, parts: list[dict], stage: Stage, counts, N_tok, N_img) -> dict:
+        """One process: every micro-batch's LLM pass, then the head's image loss in one decoder call over all the step's
+        made images (`deferred_image_loss`), then one backward. Same gradient as `_step`; the decoder's cost per call is
+        paid once (the graphs of all micro-batches are held until the backward)."""
+        loss, s_lm, hid, px = 0.0, 0.0, [], []
+        for j, batch in enumerate(parts):
+            with torch.autocast(self.accelerator.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                out = self.wrapped(**batch, lm_weight=stage.lm_weight, image_weight=stage.image_weight, defer_image_loss=True)
+            loss = loss + stage.lm_weight * out.lm_loss * share_weight(counts[j, 0].item(), N_tok, 1)
+            s_lm += out.lm_loss.item() * counts[j, 0].item()
+            if out.made_hidden is not None: hid.append(out.made_hidden); px.append(batch['made_pixel_values'])
+        im = None
+        if hid:
+            with torch.autocast(self.accelerator.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                img = self.model.deferred_image_loss(hid, px)
+            loss = loss + stage.image_weight * img; im = img.item()
+        if not loss.requires_grad: loss = loss + 0 * out.logits.float().sum()
+        self.accelerator.backward(loss)
+        self.shares.append((int(counts[:, 0].sum()), int(N_tok), int(counts[:, 1].sum()), int(N_img)))
+        lm = s_lm / N_tok if N_tok else 0.0
+        return {'loss': stage.lm_weight * lm + (stage.image_weight * im if im is not None else 0.0), 'lm_loss': lm, 'image_loss': im}
+
+    def estimate(self, trial_steps: int = 2) -> dict:
+        """Seconds each stage will take on this machine: `trial_steps` forward + backward passes of its first batches, timed
+        after one warm-up, times its steps. Nothing changes: no optimizer step, gradients cleared, the RNG state restored."""
+        m, groups, rng, est, wrapped = self.model, param_groups(self.model), torch.get_rng_state(), {}, self.wrapped
+        m.train(); m.freeze_frozen_parts()
+        try:
+            for stage in self.stages:
+                for n, p in m.named_parameters(): p.requires_grad_(trains(n, stage.train, groups))
+                if self.wrapped is None: self.wrapped = m
+                times = []
+                for step in range(trial_steps + 1):
+                    docs = shard(stage_documents(stage, step, self.seed, self.world), self.rank, self.n_procs)
+                    t = time.perf_counter()
+                    self._step([{k: v.to(self.accelerator.device) for k, v in b.items()} for b in self._micro(docs)], stage)
+                    times.append(time.perf_counter() - t); m.zero_grad(set_to_none=True)
+                est[stage.name] = stage.steps * sum(times[1:]) / trial_steps
+        finally:
+            torch.set_rng_state(rng); self.wrapped = wrapped; self.shares.clear()
+        return est
+
+    def _announce(self, si: int, est: dict):
+        "Print what stage `si` does and how long it should take, as it starts."
+        s = self.stages[si]
+        data = (', '.join(f'{k} {v:.0%}' for k, v in s.tasks.items()) if isinstance(s.tasks, dict)
+                else f'a dataset of {len(s.tasks)} documents')
+        t = est.get(s.name)
+        print(f'[{si + 1}/{len(self.stages)}] {s.name}: {s.steps} steps of {s.batch_size} documents ({data}); trains '
+              f"{', '.join(s.train)}" + (f'; about {t / 60:.1f} min' if t is not None else ''), flush=True)
 
     def _checkpoint(self, gstep, si, step, opt, sched):
         acc = self.accelerator
@@ -411,8 +467,13 @@ class Trainer:
                              f'(train_main --stage NAME; start the next stage from the last checkpoint with --init CHECKPOINT/model); '
                              f'this Trainer would run {[s.name for s in self.stages[start_stage:]]}')
         m.train(); m.freeze_frozen_parts()
+        loud = self.progress and acc.is_main_process
+        est = self.estimate() if loud and self.n_procs == 1 and resume is None else {}
+        if est: print(f'training {len(self.stages)} stages, about {sum(est.values()) / 60:.1f} min on this machine '
+                      f'(timed from 2 trial steps per stage)', flush=True)
         for si in range(start_stage, len(self.stages)):
             stage = self.stages[si]
+            if loud: self._announce(si, est)
             opt, sched = self._setup_stage(stage)
             first = start_step if si == start_stage else 0
             if ck is not None and si == start_stage:
