@@ -17,8 +17,10 @@ warnings.filterwarnings('ignore')
 from train_step import matmul_peak       # the same peak measurement as the synthetic benchmark (this folder)
 
 def setup(batch_size):
+    "The toy DreamLLM on the shipped parts, the quickstart's stage II and a Trainer prepared for it (its own step is what runs)."
+    import tempfile
     from unified_mllm.model import UnifiedMLLM
-    from unified_mllm.train import dreamllm_stages, get_decoder, param_groups, trains
+    from unified_mllm.train import Trainer, dreamllm_stages, get_decoder
     from unified_mllm.encoder import get_toy_encoder
     from unified_mllm.quickstart import QUICKSTART_STEPS as Q
     torch.manual_seed(0)
@@ -26,33 +28,20 @@ def setup(batch_size):
     m.load_vision(get_toy_encoder(verbose=False)); get_decoder(m, progress=False)
     stage = dreamllm_stages({'II-pretraining': Q['II-pretraining']}, batch_size=batch_size or Q['batch_size'],
                             lr=Q['lr'], image_weight=Q['image_weight'], plan=True)[2]
-    groups = param_groups(m)
-    for n, p in m.named_parameters(): p.requires_grad_(trains(n, stage.train, groups))
+    tr = Trainer(m, [stage], tempfile.mkdtemp(), progress=False)
+    opt, _ = tr._setup_stage(stage)
     m.train(); m.freeze_frozen_parts()
-    return m, stage
+    return m, stage, tr, opt
 
-def parts(m, docs, k):
-    "The step's documents as k micro-batches of similar length, as the Trainer makes them."
-    from unified_mllm.train import length_groups
-    if k == 1: return [m.processor(docs)]
-    lengths = m.processor(docs)['attention_mask'].sum(1).tolist()
-    return [m.processor([docs[i] for i in g]) for g in length_groups(lengths, k)]
+def parts(tr, docs, k):
+    "The step's documents as the Trainer's k micro-batches of similar length."
+    tr.micro_batches = k
+    return tr._micro(docs)
 
-def step(m, opt, ps, bf16=False, one_call=False):
-    "One optimizer step over micro-batches `ps`: the image loss per micro-batch, or (`one_call`) in one decoder call (the Trainer's default)."
-    hid, px, total = [], [], 0
-    for b in ps:
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
-            out = m(**b, image_weight=1.0, defer_image_loss=one_call)
-        if one_call:
-            total = total + out.lm_loss
-            if out.made_hidden is not None: hid.append(out.made_hidden); px.append(b['made_pixel_values'])
-        else: (out.lm_loss + (out.image_loss if out.image_loss is not None else 0)).backward()
-    if one_call:
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
-            total = total + (m.deferred_image_loss(hid, px) if hid else 0)
-        total.backward()
-    opt.step(); opt.zero_grad(set_to_none=True)
+def step(tr, opt, stage, ps, bf16=False, one_call=False):
+    "One Trainer step over micro-batches `ps`: the image loss per micro-batch, or (`one_call`) in one decoder call (its default)."
+    tr.bf16, tr.decoder_calls = bf16, 'step' if one_call else 'micro-batch'
+    tr._step(ps, stage); opt.step(); opt.zero_grad(set_to_none=True)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,26 +56,25 @@ def main():
     except ValueError: ap.error(f'--micro and --threads take comma-separated ints, got {a.micro!r} and {a.threads!r}')
     if a.steps < 1 or min(micros) < 1 or min(threads) < 1: ap.error('--steps, --micro and --threads must be >= 1')
     from unified_mllm.train import stage_documents
-    m, stage = setup(a.batch)
-    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-6)
+    m, stage, tr, opt = setup(a.batch)
     docs = [stage_documents(stage, s, 0) for s in range(a.steps + 1)]
     B = len(docs[0])
-    batches = {k: [parts(m, d, k) for d in docs] for k in sorted(set(micros))}
+    batches = {k: [parts(tr, d, k) for d in docs] for k in sorted(set(micros))}
     m.llm.set_attn_implementation('eager')
     per = {}
     for k in batches:                           # every split processes the same documents; padding differs, so count each
         with FlopCounterMode(display=False) as f2:
             for ps in batches[k][1:]:
-                step(m, opt, ps)
+                step(tr, opt, stage, ps)
         per[k] = f2.get_total_flops()
     flops = min(per.values())                   # the least padded split: the useful work of the documents
     m.llm.set_attn_implementation('sdpa')
     rows, peaks = [], {}
     def timed(name, k, th, bf16=False, one_call=False):
         torch.set_num_threads(th)
-        step(m, opt, batches[k][0], bf16, one_call)       # warm-up
+        step(tr, opt, stage, batches[k][0], bf16, one_call)       # warm-up
         t = time.perf_counter()
-        for ps in batches[k][1:]: step(m, opt, ps, bf16, one_call)
+        for ps in batches[k][1:]: step(tr, opt, stage, ps, bf16, one_call)
         dt = (time.perf_counter() - t) / a.steps
         rows.append((name, k, th, dt))
         peak = peaks.setdefault(th, max(matmul_peak(torch.float32) for _ in range(3)))
@@ -116,7 +104,7 @@ def main():
         print(f'UNet loss on the step\'s {len(px)} made images in {calls} call(s): {(time.perf_counter() - t) / a.steps * 1e3:.0f} ms/step', flush=True)
     if a.compile:
         t = time.perf_counter(); m.decoder.unet.compile(dynamic=True)
-        for ps in batches[best]: step(m, opt, ps, one_call=True)
+        for ps in batches[best]: step(tr, opt, stage, ps, one_call=True)
         print(f'torch.compile of the UNet: first pass over {len(batches[best])} steps {time.perf_counter() - t:.0f} s (compiling, one graph per new shape)', flush=True)
         timed('fp32, sdpa, one call, UNet compiled', best, th, one_call=True)
     fastest = min(rows, key=lambda r: r[3])

@@ -369,8 +369,11 @@ class Trainer:
         if self.n_procs > 1:
             s_lm, s_img, n_img_loss = acc.reduce(torch.tensor([s_lm, s_img, float(n_img_loss)], dtype=torch.float64,
                                                               device=acc.device), 'sum').tolist()
-        lm = s_lm / N_tok if N_tok else 0.0
-        im = s_img / n_img_loss if n_img_loss else None
+        return self._record(stage, s_lm / N_tok if N_tok else 0.0, s_img / n_img_loss if n_img_loss else None)
+
+    @staticmethod
+    def _record(stage: Stage, lm: float, im: float | None) -> dict:
+        "A step's record from its mean LM loss and mean image loss (None: no image loss this step)."
         return {'loss': stage.lm_weight * lm + (stage.image_weight * im if im is not None else 0.0), 'lm_loss': lm, 'image_loss': im}
 
     def _step_one_decoder_call(self, parts: list[dict], stage: Stage, counts, N_tok, N_img) -> dict:
@@ -392,13 +395,13 @@ class Trainer:
         if not loss.requires_grad: loss = loss + 0 * out.logits.float().sum()
         self.accelerator.backward(loss)
         self.shares.append((int(counts[:, 0].sum()), int(N_tok), int(counts[:, 1].sum()), int(N_img)))
-        lm = s_lm / N_tok if N_tok else 0.0
-        return {'loss': stage.lm_weight * lm + (stage.image_weight * im if im is not None else 0.0), 'lm_loss': lm, 'image_loss': im}
+        return self._record(stage, s_lm / N_tok if N_tok else 0.0, im)
 
     def estimate(self, trial_steps: int = 2) -> dict:
         """Seconds each stage will take on this machine: `trial_steps` forward + backward passes of its first batches, timed
         after one warm-up, times its steps. Nothing changes: no optimizer step, gradients cleared, the RNG state restored."""
-        m, groups, rng, est, wrapped = self.model, param_groups(self.model), torch.get_rng_state(), {}, self.wrapped
+        m, groups, rng, est = self.model, param_groups(self.model), torch.get_rng_state(), {}
+        wrapped, n_shares = self.wrapped, len(self.shares)
         m.train(); m.freeze_frozen_parts()
         try:
             for stage in self.stages:
@@ -412,7 +415,7 @@ class Trainer:
                     times.append(time.perf_counter() - t); m.zero_grad(set_to_none=True)
                 est[stage.name] = stage.steps * sum(times[1:]) / trial_steps
         finally:
-            torch.set_rng_state(rng); self.wrapped = wrapped; self.shares.clear()
+            torch.set_rng_state(rng); self.wrapped = wrapped; del self.shares[n_shares:]
         return est
 
     def _announce(self, si: int, est: dict):
@@ -468,9 +471,10 @@ class Trainer:
                              f'this Trainer would run {[s.name for s in self.stages[start_stage:]]}')
         m.train(); m.freeze_frozen_parts()
         loud = self.progress and acc.is_main_process
-        est = self.estimate() if loud and self.n_procs == 1 and resume is None else {}
+        trial = 2
+        est = self.estimate(trial) if loud and self.n_procs == 1 and resume is None else {}
         if est: print(f'training {len(self.stages)} stages, about {sum(est.values()) / 60:.1f} min on this machine '
-                      f'(timed from 2 trial steps per stage)', flush=True)
+                      f'(timed from {trial} trial steps per stage)', flush=True)
         for si in range(start_stage, len(self.stages)):
             stage = self.stages[si]
             if loud: self._announce(si, est)
