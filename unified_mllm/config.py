@@ -313,6 +313,15 @@ PRESET_PARTS = {   # a recipe preset picks its parts by name (with the few field
                     adapter='linear', llm=('llama3-8b', dict(pad_token_id=128004)), decoder='sdxl', processor=dict(made_image_size=1024),
                     head=dict(type='autoregressive', feature_dim=1024, pyramid_levels=5, scale_weights=[1024.0, 512.0, 64.0, 8.0, 1.0], image_loss_weight=1.0,
                               decode_scale=256)),
+    'illume-toy': dict(recipe='illume', scale='toy', vision=('toy-clip', dict(feature_layer=-2)), adapter='mlp',
+                       llm=('toy-llama', dict(vocab_size=640)),        # the toy tokenizer's 366 tokens + 256 vision tokens, rounded up
+                       decoder='toy-dream',                            # DreamLLM's decoder reads the same 64 grid features
+                       head=dict(type='vision_tokens', tokenizer=dict(kind='semantic', codebook_size=256), image_loss_weight=1.0)),
+    'illume-7b': dict(recipe='illume', scale='full', vision=('clip-vit-l14', dict(feature_layer=-2)), adapter='mlp',
+                      llm=('vicuna-7b', dict(vocab_size=32000 + 5 + 16384)),   # + <pad>, <img> <img_patch> </img> <vis_code>, 16,384 vision tokens
+                      decoder='sd21-base', processor=dict(made_image_size=512),   # the decoder draws at 512, as DreamLLM's
+                      head=dict(type='vision_tokens', image_loss_weight=1.0,
+                                tokenizer=dict(kind='semantic', codebook_size=16384, image_size=224, grid_side=16, feature_dim=1024))),
 }
 
 def _part(table: dict, pick, what: str) -> dict:
@@ -336,7 +345,9 @@ def _preset_dicts(name: str) -> dict:
 PRESETS = {'dreamllm-toy': 'DreamLLM on a CPU: 32 px ShapesWorld, 4-layer Llama (hidden 128), 64 dream queries, pixel UNet',
            'dreamllm-7b': 'DreamLLM-7B: Vicuna-7B v1.1, CLIP ViT-L/14@224 layer -2, 64 dream queries, SD 2.1-base',
            'puma-toy': 'PUMA on a CPU: the toy LLM, a 1/4/16/64-token pyramid regressed coarse to fine, one pixel UNet per scale',
-           'puma-8b': 'PUMA: LLaMA-3 8B, CLIP ViT-L/14@224 pyramid 1/4/16/64/256 tokens, one SDXL-sized decoder per scale'}
+           'puma-8b': 'PUMA: LLaMA-3 8B, CLIP ViT-L/14@224 pyramid 1/4/16/64/256 tokens, one SDXL-sized decoder per scale',
+           'illume-toy': 'ILLUME on a CPU: the toy LLM with 256 vision tokens, 64 semantic codes per made image, the DreamLLM decoder',
+           'illume-7b': 'ILLUME: Vicuna-7B, CLIP ViT-L/14@224 in, 16,384 semantic codes x 256 tokens out, an SD 2.1-base decoder'}
 
 def list_presets() -> dict:
     "Names of the presets `UnifiedConfig.from_preset` knows, with one line each."

@@ -84,7 +84,8 @@ def story_scenes(doc: list) -> list[tuple]:
 def evaluate(model, n_captions: int = 200, n_vqa: int = 200, n_edits: int = 48, n_per_category: int = 16,
              seed: int = 0, sample_steps: int = 20, judge=None, plan: bool = False, n_stories: int = 24,
              story_temperature: float = 0.5, progress: bool = False) -> tuple[dict, dict]:
-    """Caption, VQA, edit accuracy and ShapesEval of `model` on held-out ShapesWorld (world seed `seed + 10_000`); `plan`: edits
+    """Caption, VQA, edit accuracy and ShapesEval of `model` on held-out ShapesWorld (world seed `seed + 10_000`; `n_vqa=0` or
+    `n_edits=0` leaves that part out); `plan`: edits
     and text-to-image write their plan first; `n_stories` free stories are sampled at `story_temperature` (one seed each) and
     scored by `story_scenes` (none: no `story_accuracy`); `progress` prints each part as it is done. Returns (metrics, examples): the numbers, each with its 95% bootstrap interval in
     `intervals` and its sample size in `n` (plus VQA per question type and caption agreement per attribute), and a few
@@ -100,22 +101,24 @@ def evaluate(model, n_captions: int = 200, n_vqa: int = 200, n_edits: int = 48, 
     hits['caption_accuracy'] = [ev.objects_equal(ev.parse_caption(t), o) for t, o in zip(texts, scenes)]
     out['caption_attributes'] = ev.caption_report(texts, scenes)
     examples['captions'] = gens[:6]; done(f'{n_captions} captions')
-    vq = [world.document('vqa', i) for i in range(n_vqa)]
-    ans_docs = [answer(model, d[0].image, d[1].text) for d, _ in vq]
-    ans = [generated_text(a) for a in ans_docs]
-    hits['vqa_accuracy'] = [ev.normalize_answer(a) == ev.normalize_answer(m['answer']) for a, (_, m) in zip(ans, vq)]
-    types = [m['qtype'] for _, m in vq]
-    out['vqa_by_type'] = {t: float(np.mean([h for h, q in zip(hits['vqa_accuracy'], types) if q == t])) for t in dict.fromkeys(types)}
-    examples['vqa'] = ans_docs[:4]; done(f'{n_vqa} questions')
+    if n_vqa:
+        vq = [world.document('vqa', i) for i in range(n_vqa)]
+        ans_docs = [answer(model, d[0].image, d[1].text) for d, _ in vq]
+        ans = [generated_text(a) for a in ans_docs]
+        hits['vqa_accuracy'] = [ev.normalize_answer(a) == ev.normalize_answer(m['answer']) for a, (_, m) in zip(ans, vq)]
+        types = [m['qtype'] for _, m in vq]
+        out['vqa_by_type'] = {t: float(np.mean([h for h, q in zip(hits['vqa_accuracy'], types) if q == t])) for t in dict.fromkeys(types)}
+        examples['vqa'] = ans_docs[:4]; done(f'{n_vqa} questions')
     judge = judge or ev.get_judge(size=model.config.image_size)
     ed = [world.document('editing', i) for i in range(n_edits)]
-    edits = edit(model, [d[0].image for d, _ in ed], [d[1].text for d, _ in ed], num_inference_steps=sample_steps, seed=seed, plan=plan)
+    edits = edit(model, [d[0].image for d, _ in ed], [d[1].text for d, _ in ed], num_inference_steps=sample_steps, seed=seed, plan=plan) if ed else []
     examples['edits'] = edits[:4]; done(f'{n_edits} edits')
     prompts = shapes_eval_prompts(n_per_category, seed + 10_000)
     t2i = text_to_image(model, [p['prompt'] for p in prompts], num_inference_steps=sample_steps, seed=seed, plan=plan)
     examples['t2i'] = (prompts, t2i); done(f'{len(prompts)} ShapesEval prompts')
-    reads = judge.predict([made_images(e)[0] for e in edits])
-    hits['edit_accuracy'] = [ev.objects_equal(r, d[2].objects) for r, (d, _) in zip(reads, ed)]
+    if edits:
+        reads = judge.predict([made_images(e)[0] for e in edits])
+        hits['edit_accuracy'] = [ev.objects_equal(r, d[2].objects) for r, (d, _) in zip(reads, ed)]
     stories = [interleaved(model, STORY_PROMPTS[i % len(STORY_PROMPTS)], max_images=3, do_sample=True, temperature=story_temperature,
                            seed=seed * 1000 + i, num_inference_steps=sample_steps) for i in range(n_stories)]
     examples['stories'] = stories[:4]; done(f'{n_stories} stories')

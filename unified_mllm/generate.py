@@ -156,7 +156,8 @@ def _made(model, prompts: list[list], seed: int = 0, guidance_scale=None, num_in
             plans.append([Text(model.processor.tokenizer.decode(ids), 'target')])
         else:
             h = ctx.tokens([model.token_ids['made_open']]); plans.append([])
-        conds.append(model.head.generate_image(model, ctx.step, sample=False, last_hidden=h)[1])
+        g = torch.Generator().manual_seed(seed * 100_003 + i)     # (a head that samples its condition, as ILLUME's codes, uses it)
+        conds.append(model.head.generate_image(model, ctx.step, sample=False, last_hidden=h, generator=g, **image_options)[1])
     pixels = model.sample_images(torch.cat(conds), torch.Generator().manual_seed(seed), guidance_scale, num_inference_steps, **image_options)
     return [list(p) + pl + [Img(pixels_to_image(x), 'made')] for p, pl, x in zip(prompts, plans, pixels)]
 

@@ -87,6 +87,7 @@ class ImageHead(nn.Module):
     kind: str = None
     fields: dict = {'hidden_size': (int, REQUIRED), 'image_loss_weight': (float, 1.0)}   # config fields: name -> (types, default)
     param_groups: dict = {}            # stage group name -> prefix of the head's parameter names (`Stage.train` uses the names)
+    row_groups: dict = {}              # stage group name -> what it trains of parameters outside the head (rows; `trained_rows`)
 
     # what the recipe declares ---------------------------------------------------------------------------
     @classmethod
@@ -108,6 +109,10 @@ class ImageHead(nn.Module):
         d = config.decoder
         if d is None: return {}
         return {'unet': ['decoder.unet'], **({'vae': ['decoder.vae']} if d.get('vae') else {})}
+    def trained_rows(self, model, group: str) -> list:
+        """[(parameter, bool mask of its rows)] that a stage naming the row group `group` trains: the Trainer unfreezes each
+        parameter and zeroes the gradient of the other rows (ILLUME's `vision_vocab`: the vision rows of the LLM's embeddings)."""
+        raise NotImplementedError(f'{type(self).__name__} declares no row groups')
     def blocked_tokens(self, model) -> set:
         "Token ids text generation may not emit: every image-layout and special token except the made-image open token."
         t, tok = model.token_ids, model.processor.tokenizer

@@ -10,14 +10,14 @@ import numpy as np
 import torch
 from .model import UnifiedMLLM
 from .puma import PUMA_SIDE, load_puma_parts
+from .illume import load_illume_parts
 from .train import Stage, Trainer, group_of, get_decoder
 from .encoder import get_toy_encoder
 from .evaluate import evaluate
-from .quickstart import QUICKSTART_STEPS, QUICK_STEPS
 from .files import atomic_write, save_figure
 
 # %% auto #0
-__all__ = ['RECIPE_SETTINGS', 'RECIPE_TASKS', 'RECIPE_TRAIN', 'reproduce_recipes', 'recipes_figure']
+__all__ = ['RECIPE_SETTINGS', 'RECIPE_TASKS', 'RECIPE_TRAIN', 'RECIPE_PARTS', 'reproduce_recipes', 'recipes_figure']
 
 # %% ../nbs/18_recipes.ipynb #0b5351be
 RECIPE_SETTINGS = {
@@ -25,12 +25,16 @@ RECIPE_SETTINGS = {
     'quick': dict(steps=2, batch_size=2, lr=1e-3, eval_captions=2, eval_vqa=2, eval_edits=1, eval_per_category=1, sample_steps=2),
 }
 RECIPE_TASKS = {'captioning': 0.3, 'vqa': 0.2, 'text_to_image': 0.3, 'editing': 0.2}
-RECIPE_TRAIN = {'dreamllm-toy': (('llm', 'adapter', 'queries', 'projector'), 0.1), 'puma-toy': (PUMA_SIDE, 0.02)}
+RECIPE_TRAIN = {'dreamllm-toy': (('llm', 'adapter', 'queries', 'projector'), 0.1), 'puma-toy': (PUMA_SIDE, 0.02),
+                'illume-toy': (('llm', 'adapter'), 1.0)}
+
+RECIPE_PARTS = {'puma-toy': load_puma_parts, 'illume-toy': load_illume_parts}   # a recipe's own loader of its shipped parts
 
 def _recipe_model(name: str, quick: bool, cache_dir, seed: int, progress: bool, from_scratch: bool = False):
     torch.manual_seed(seed)
     model = UnifiedMLLM.from_preset(name)
-    if name == 'puma-toy': load_puma_parts(model, quick=quick, cache_dir=cache_dir, seed=seed, from_scratch=from_scratch)
+    load = RECIPE_PARTS.get(name)
+    if load is not None: load(model, quick=quick, cache_dir=cache_dir, seed=seed, from_scratch=from_scratch)
     else:
         model.load_vision(get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=False, from_scratch=from_scratch))
         get_decoder(model, quick=quick, seed=seed, cache_dir=cache_dir, from_scratch=from_scratch, progress=progress)
@@ -38,7 +42,7 @@ def _recipe_model(name: str, quick: bool, cache_dir, seed: int, progress: bool, 
 
 def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=None, progress: bool = True,
                       from_scratch: bool = False, **overrides) -> dict:
-    """DreamLLM-toy and PUMA-toy on the same data and budget: writes `recipes.json` (one entry per recipe with the quickstart's
+    """DreamLLM-toy, PUMA-toy and ILLUME-toy on the same data and budget: writes `recipes.json` (one entry per recipe with the quickstart's
     metric keys, `params` and `train_seconds`) and `recipes.png`. `overrides` change `RECIPE_SETTINGS`."""
     import matplotlib.pyplot as plt
     unknown = set(overrides) - set(RECIPE_SETTINGS['full'])
@@ -76,12 +80,13 @@ def recipes_figure(result: dict):
     val = lambda e, k: e[k]['overall'] if k == 'shapes_eval' else e[k]
     fig, axs = plt.subplots(1, 3, figsize=(11, 2.9), gridspec_kw={'width_ratios': [3, 1, 1]})
     x = np.arange(len(keys))
+    w = 0.8 / len(names)
     for i, n in enumerate(names):
-        axs[0].bar(x + (i - 0.5) * 0.38, [val(result['recipes'][n], k) for k in keys], 0.38, label=n)
+        axs[0].bar(x + (i - (len(names) - 1) / 2) * w, [val(result['recipes'][n], k) for k in keys], w, label=n)
     axs[0].set_xticks(x); axs[0].set_xticklabels(keys, fontsize=8); axs[0].set_ylim(0, 1); axs[0].legend(fontsize=8)
     axs[0].set_title(f"same data, {result['settings']['steps']} steps x batch {result['settings']['batch_size']}", fontsize=9)
-    axs[1].bar(names, [result['recipes'][n]['params'] / 1e6 for n in names], color=['C0', 'C1']); axs[1].set_title('parameters (M)', fontsize=9)
-    axs[2].bar(names, [result['recipes'][n]['train_seconds'] for n in names], color=['C0', 'C1']); axs[2].set_title('training time (s)', fontsize=9)
+    axs[1].bar(names, [result['recipes'][n]['params'] / 1e6 for n in names], color=[f'C{i}' for i in range(len(names))]); axs[1].set_title('parameters (M)', fontsize=9)
+    axs[2].bar(names, [result['recipes'][n]['train_seconds'] for n in names], color=[f'C{i}' for i in range(len(names))]); axs[2].set_title('training time (s)', fontsize=9)
     for ax in axs[1:]: ax.tick_params(axis='x', labelsize=7)
     fig.tight_layout()
     return fig

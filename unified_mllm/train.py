@@ -20,12 +20,12 @@ from .config import HEADS
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['PARAM_GROUPS', 'MIX_FORMS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'DECODER_PRETRAIN', 'QUICK_DECODER',
-           'param_groups', 'group_of', 'trains', 'check_documents_dataset', 'task_mix', 'Stage', 'user_tasks',
-           'schedule', 'dreamllm_stages', 'stage_documents', 'optimizer_to_safetensors', 'optimizer_from_safetensors',
-           'save_checkpoint', 'latest_checkpoint', 'share_weight', 'shard', 'length_groups', 'Trainer',
-           'decoder_pixels', 'decoder_training_data', 'pretrain_decoder', 'decoder_cache_name', 'pretrained_decoder',
-           'get_decoder']
+__all__ = ['PARAM_GROUPS', 'ROWS', 'MIX_FORMS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'DECODER_PRETRAIN', 'QUICK_DECODER',
+           'param_groups', 'mask_rows', 'group_of', 'trains', 'check_documents_dataset', 'task_mix', 'Stage',
+           'user_tasks', 'schedule', 'dreamllm_stages', 'stage_documents', 'optimizer_to_safetensors',
+           'optimizer_from_safetensors', 'save_checkpoint', 'latest_checkpoint', 'share_weight', 'shard',
+           'length_groups', 'Trainer', 'decoder_pixels', 'decoder_training_data', 'pretrain_decoder',
+           'decoder_cache_name', 'pretrained_decoder', 'get_decoder']
 
 # %% ../nbs/12_train.ipynb #d84650f0
 PARAM_GROUPS = {'vision': 'vision', 'adapter': 'adapter', 'llm': 'llm', 'decoder': 'decoder', 'head': 'head',
@@ -37,7 +37,24 @@ def param_groups(model=None) -> dict:
     heads = [type(model.head)] if model is not None else [HEADS[k] for k in HEADS.known()]
     out = dict(PARAM_GROUPS)
     for h in heads: out.update({g: f'head.{p}' for g, p in h.param_groups.items()})
+    for h in heads: out.update({g: ROWS for g in h.row_groups})
     return out
+
+ROWS = ''   # the prefix of a row group (`ImageHead.row_groups`): it names no whole parameter; `mask_rows` unfreezes its rows
+
+def mask_rows(model, train: tuple) -> list:
+    """Unfreeze the rows that the head's row groups in `train` name (`ImageHead.trained_rows`) in parameters the stage does not
+    train whole, with a gradient hook that zeroes every other row: those rows stay bit-identical under AdamW (no weight decay).
+    Returns the hook handles; remove them when the stage ends."""
+    head, hooks = model.head, []
+    for g in train:
+        if g not in type(head).row_groups: continue
+        for p, rows in head.trained_rows(model, g):
+            if p.requires_grad: continue                   # the whole parameter trains in this stage (e.g. `llm`)
+            keep = rows.to(p.device, p.dtype).view(-1, *[1] * (p.dim() - 1))
+            p.requires_grad_(True)
+            hooks.append(p.register_hook(lambda grad, keep=keep: grad * keep))
+    return hooks
 
 def _under(name: str, prefix: str) -> bool: return name == prefix or name.startswith(prefix + '.')
 
@@ -311,13 +328,13 @@ class Trainer:
         self.world = ShapesWorld(model.config.image_size, seed)
         self.history, self.wall, self.shares = [], {}, []
         self.wrapped = None                 # the model as accelerate prepared it for the current stage (DDP, FSDP, ... or itself)
+        self._row_hooks = []                # gradient masks of the current stage's row groups (`mask_rows`)
 
     def _setup_stage(self, stage: Stage):
         acc, m = self.accelerator, self.model
         if self.wrapped is not None:        # drop the last stage's wrapper and optimizer before wrapping again
             self.wrapped = None; acc.free_memory()
-        groups = param_groups(m)
-        for n, p in m.named_parameters(): p.requires_grad_(trains(n, stage.train, groups))
+        self._set_trainable(stage)
         params = [p for p in m.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay, betas=(0.9, 0.98))
         warm = int(round(stage.warmup * stage.steps))
@@ -331,6 +348,15 @@ class Trainer:
         if acc.is_fsdp2:     # a process whose share has no image still reduce-scatters the adapter's (zero) gradient, as DDP's find_unused_parameters
             self.wrapped.set_reduce_scatter_unused_params(True)
         return opt, sched
+
+    def _set_trainable(self, stage: Stage | None):
+        "Freeze everything but `stage`'s groups (and its row groups' rows, `mask_rows`); None: only drop the last stage's row masks."
+        for h in self._row_hooks: h.remove()
+        self._row_hooks = []
+        if stage is None: return
+        groups = param_groups(self.model)
+        for n, p in self.model.named_parameters(): p.requires_grad_(trains(n, stage.train, groups))
+        self._row_hooks = mask_rows(self.model, stage.train)
 
     def _micro(self, docs: list) -> list[dict]:
         "This process's documents as processed micro-batches of similar length (`length_groups`; one under FSDP / DeepSpeed)."
@@ -400,12 +426,12 @@ class Trainer:
     def estimate(self, trial_steps: int = 2) -> dict:
         """Seconds each stage will take on this machine: `trial_steps` forward + backward passes of its first batches, timed
         after one warm-up, times its steps. Nothing changes: no optimizer step, gradients cleared, the RNG state restored."""
-        m, groups, rng, est = self.model, param_groups(self.model), torch.get_rng_state(), {}
+        m, rng, est = self.model, torch.get_rng_state(), {}
         wrapped, n_shares = self.wrapped, len(self.shares)
         m.train(); m.freeze_frozen_parts()
         try:
             for stage in self.stages:
-                for n, p in m.named_parameters(): p.requires_grad_(trains(n, stage.train, groups))
+                self._set_trainable(stage)
                 if self.wrapped is None: self.wrapped = m
                 times = []
                 for step in range(trial_steps + 1):
@@ -415,7 +441,7 @@ class Trainer:
                     times.append(time.perf_counter() - t); m.zero_grad(set_to_none=True)
                 est[stage.name] = stage.steps * sum(times[1:]) / trial_steps
         finally:
-            torch.set_rng_state(rng); self.wrapped = wrapped; del self.shares[n_shares:]
+            torch.set_rng_state(rng); self.wrapped = wrapped; del self.shares[n_shares:]; self._set_trainable(None)
         return est
 
     def _announce(self, si: int, est: dict):
@@ -506,8 +532,9 @@ class Trainer:
                 if end or (self.checkpoint_every and gstep % self.checkpoint_every == 0):
                     self._checkpoint(gstep, si, step + 1, opt, sched)
                 if stop_after is not None and gstep >= stop_after:
-                    bar.close(); return self
+                    bar.close(); self._set_trainable(None); return self
             bar.close()
+        self._set_trainable(None)             # no gradient mask outlives the stage that set it
         self.wall['total'] = sum(v for k, v in self.wall.items() if k != 'total')
         return self
 
