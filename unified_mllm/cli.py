@@ -50,6 +50,10 @@ REPRODUCTIONS: dict[str, tuple[str, str]] = {
                          "PUMA Table 1 / Fig. 3: one decoder per feature scale, fidelity vs diversity from coarse to fine"),
     'puma-tasks': ('unified_mllm.puma_tasks:reproduce_puma_tasks',
                    'PUMA Fig. 8: the toy PUMA MLLM on text-to-image, editing, colorization, inpainting, decoded at every scale'),
+    'illume-tokenizer': ('unified_mllm.illume_convergence:reproduce_illume_tokenizer',
+                         'ILLUME Fig. 6: the same LLM trained with semantic vs pixel vision codes; loss, caption, strict ShapesEval vs steps'),
+    'illume-self-enhance': ('unified_mllm.illume_self_enhance:reproduce_illume_self_enhance',
+                            'ILLUME Table 7: before / after self-enhancing alignment (judge-made assessments), beside a control'),
     'recipes': ('unified_mllm.recipes:reproduce_recipes',
                 'DreamLLM-toy vs PUMA-toy on the same data and budget: understanding, creation, parameters, training time'),
 }
