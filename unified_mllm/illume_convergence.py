@@ -51,7 +51,7 @@ def convergence_run(kind: str, out_dir, st: dict, quick: bool = False, cache_dir
                         sample_steps=st['sample_steps'], n_stories=0)
         t_eval += time.time() - t0
         h = [r for r in tr.history if end - st['eval_every'] < r['global_step'] <= end]
-        points.append({'step': end, 'code_loss': round(float(np.mean([r['image_loss'] for r in h])), 4),
+        points.append({'step': end, 'code_loss': round(float(np.mean([r['image_loss'] for r in h if r['image_loss'] is not None])), 4),
                        'text_loss': round(float(np.mean([r['lm_loss'] for r in h])), 4),
                        'caption_accuracy': m['caption_accuracy'], 'shapes_eval': m['shapes_eval']['overall'],
                        'intervals': {'caption_accuracy': m['intervals']['caption_accuracy'],
