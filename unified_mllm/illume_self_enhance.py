@@ -229,6 +229,9 @@ def self_enhance_figure(result: dict):
     axs[0].set_xticks(x); axs[0].set_xticklabels(METRICS, fontsize=8); axs[0].set_title('held-out metrics', fontsize=9)
     axs[1].set_xticks(np.arange(len(ks))); axs[1].set_xticklabels(ks, fontsize=8)
     axs[1].set_title("the model's own assessment agrees with the judge", fontsize=9)
+    ag = result['after']['agreement']                # the baseline: always answering what the judge says most often
+    axs[1].scatter(np.arange(len(ks)) + 0.27, [max(ag[k]['judge_yes'], 1 - ag[k]['judge_yes']) for k in ks], marker='_', s=250,
+                   color='k', zorder=3, label='after: majority answer')
     for i, w in enumerate(('control', 'after')):
         b = result[w]['best_of_n']
         axs[2].bar(np.arange(2) + (i - 0.5) * 0.4, [b['first']['score'], b['self_selected']['score']], 0.4, label=w, color=f'C{i + 1}')
