@@ -21,8 +21,8 @@ from .train import Stage, Trainer
 # %% auto #0
 __all__ = ['FIELDS', 'ASSESS_PROMPT', 'TRAIN_PROMPT_SEED', 'HELD_OUT_PROMPT_SEED', 'SELF_MIX', 'SELF_ENHANCE', 'PAPER_TABLE7',
            'METRICS', 'assess', 'assessment_text', 'parse_assessment', 'draw', 'self_assessments', 'self_enhance_stage',
-           'own_assessment', 'agreement', 'best_of_n', 'reproduce_illume_self_enhance', 'self_enhance_table',
-           'self_enhance_figure']
+           'balance_verdicts', 'own_assessment', 'agreement', 'best_of_n', 'reproduce_illume_self_enhance',
+           'self_enhance_table', 'self_enhance_figure']
 
 # %% ../nbs/23_illume_self_enhance.ipynb #1a71fb81
 FIELDS = ('objects', 'count', 'color', 'position', 'verdict')
@@ -90,6 +90,14 @@ def self_enhance_stage(assessments: Dataset, steps: int, batch_size: int = 8, lr
     return Stage('self-enhance', ('adapter', 'llm'), {**SELF_MIX, 'self_assessment': (assessments, assess_share)}, steps,
                  lr=lr, lm_weight=1.0, image_weight=1.0, batch_size=batch_size)
 
+def balance_verdicts(assessments: Dataset, found: list[dict], seed: int = 0) -> Dataset:
+    "Repeat the rarer verdict's documents (drawn at random) until the judge's yes and no are equally many."
+    groups = sorted(([i for i, a in enumerate(found) if a["verdict"]], [i for i, a in enumerate(found) if not a["verdict"]]), key=len)
+    few, many = groups
+    if not few: return assessments
+    extra = np.random.default_rng(seed).choice(few, len(many) - len(few), replace=True).tolist()
+    return assessments.select(few + many + extra)
+
 def own_assessment(model, image, prompt: str) -> dict:
     "The model's assessment of `image` against `prompt` (parsed; fields it does not state are missing)."
     return parse_assessment(generated_text(answer(model, image, ASSESS_PROMPT.format(prompt=prompt), max_new_tokens=40)))
@@ -127,12 +135,12 @@ def best_of_n(model, n_per_category: int, n: int = 4, judge=None, seed: int = 0,
 
 # %% ../nbs/23_illume_self_enhance.ipynb #af94c872
 SELF_ENHANCE = {
-    'full': dict(stages={'I-embedding': 60, 'II-alignment': 420, 'III-sft': 180}, batch_size=8, lr=2e-3, assess_per_category=32,
-                 sft_steps=150, sft_lr=1e-3, assess_share=0.4, eval_captions=100, eval_vqa=100, eval_per_category=12,
-                 agree_per_category=8, best_of=4, sample_steps=10),
-    'quick': dict(stages={'I-embedding': 1, 'II-alignment': 1, 'III-sft': 1}, batch_size=2, lr=2e-3, assess_per_category=1,
-                  sft_steps=2, sft_lr=1e-3, assess_share=0.4, eval_captions=2, eval_vqa=2, eval_per_category=1,
-                  agree_per_category=1, best_of=2, sample_steps=2),
+    'full': dict(stages={'I-embedding': 60, 'II-alignment': 420, 'III-sft': 180}, batch_size=8, lr=2e-3,
+                 assess_per_category=24, balance=True, sft_steps=150, sft_lr=1e-3, assess_share=0.4,
+                 eval_captions=100, eval_vqa=100, eval_per_category=12, agree_per_category=8, best_of=4, sample_steps=10),
+    'quick': dict(stages={'I-embedding': 1, 'II-alignment': 1, 'III-sft': 1}, batch_size=2, lr=2e-3,
+                  assess_per_category=1, balance=True, sft_steps=2, sft_lr=1e-3, assess_share=0.4,
+                  eval_captions=2, eval_vqa=2, eval_per_category=1, agree_per_category=1, best_of=2, sample_steps=2),
 }
 PAPER_TABLE7 = {'MME-P': '+88', 'MMBench': '+1.4', 'GenEval': '0.56 -> 0.59'}
 
@@ -171,7 +179,8 @@ def reproduce_illume_self_enhance(out_dir, quick: bool = False, seed: int = 0, c
     t0 = time.time()
     data, found = self_assessments(model, st['assess_per_category'], judge, seed, st['sample_steps'])
     wall['assessments'] = time.time() - t0
-    res['assessments'] = {'n': len(data), **{k: round(float(np.mean([a[k] for a in found if a[k] is not None])), 4)
+    if st['balance']: data = balance_verdicts(data, found, seed)
+    res['assessments'] = {'n': len(found), 'n_trained': len(data), **{k: round(float(np.mean([a[k] for a in found if a[k] is not None])), 4)
                                              for k in FIELDS if any(a[k] is not None for a in found)}}
     say(f"self-enhance: {len(data)} drawings assessed by the judge (verdict yes {res['assessments']['verdict']:.2f}); fine-tuning")
     base = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -181,7 +190,7 @@ def reproduce_illume_self_enhance(out_dir, quick: bool = False, seed: int = 0, c
         model.load_state_dict(base)
         t0 = time.time(); Trainer(model, [stage], out / name, seed=seed, progress=False, keep_checkpoints=1).train()
         wall[f'{name}_training'] = time.time() - t0
-        t0 = time.time(); res[name] = _measure(model, st, seed, judge, with_best=True); wall[f'measure_{name}'] = time.time() - t0
+        t0 = time.time(); res[name] = _measure(model, st, seed, judge, with_best=name == 'after'); wall[f'measure_{name}'] = time.time() - t0
         say(f"self-enhance: {name} measured")
     result = {**res, 'paper': PAPER_TABLE7, 'settings': st, 'quick': quick, 'seed': seed, 'torch_threads': torch.get_num_threads(),
               'wall_seconds': {k: round(v, 1) for k, v in {**wall, 'total': time.time() - t_all}.items()}}
@@ -207,7 +216,7 @@ def self_enhance_table(result: dict) -> str:
         get = lambda w: r[w]['agreement'].get(k, {}).get('accuracy')
         f = lambda v: '-' if v is None else f'{v:.3f}'
         lines.append(f"| own assessment agrees: {k} | {f(get('before'))} | {f(get('control'))} | {f(get('after'))} | | |")
-    for w in ('control', 'after'):
+    for w in [w for w in ('control', 'after') if 'best_of_n' in r[w]]:
         b = r[w]['best_of_n']
         lines.append(f"| best of {b['n']} ({w}) | first {b['first']['score']:.3f} | self-selected {b['self_selected']['score']:.3f} | "
                      f"any of {b['n']} {b['any_of_n']['score']:.3f} | | |")
@@ -232,11 +241,13 @@ def self_enhance_figure(result: dict):
     ag = result['after']['agreement']                # the baseline: always answering what the judge says most often
     axs[1].scatter(np.arange(len(ks)) + 0.27, [max(ag[k]['judge_yes'], 1 - ag[k]['judge_yes']) for k in ks], marker='_', s=250,
                    color='k', zorder=3, label='after: majority answer')
-    for i, w in enumerate(('control', 'after')):
-        b = result[w]['best_of_n']
-        axs[2].bar(np.arange(2) + (i - 0.5) * 0.4, [b['first']['score'], b['self_selected']['score']], 0.4, label=w, color=f'C{i + 1}')
-    axs[2].set_xticks([0, 1]); axs[2].set_xticklabels(['first', 'self-selected'], fontsize=8)
-    axs[2].set_title(f"ShapesEval, best of {result['after']['best_of_n']['n']}", fontsize=9)
-    for ax in axs: ax.set_ylim(0, 1); ax.legend(fontsize=7)
+    b = result['after']['best_of_n']                 # the model's own verdict picks among its drawings
+    picks = ('first', 'self_selected', 'any_of_n')
+    y = np.array([b[k]['score'] for k in picks]); lo, hi = np.array([b[k]['interval'] for k in picks]).T
+    axs[2].bar(np.arange(3), y, 0.6, yerr=[y - lo, hi - y], capsize=2, color=['C7', 'C2', 'C9'])
+    axs[2].set_xticks(np.arange(3)); axs[2].set_xticklabels(['first', 'self-selected', f"any of {b['n']}"], fontsize=8)
+    axs[2].set_title(f"after: ShapesEval, best of {b['n']}", fontsize=9)
+    for ax in axs[:2]: ax.legend(fontsize=7)
+    for ax in axs: ax.set_ylim(0, 1)
     fig.tight_layout()
     return fig
