@@ -22,7 +22,7 @@ from .files import atomic_write
 # %% auto #0
 __all__ = ['PARAM_GROUPS', 'ROWS', 'MIX_FORMS', 'SCHEDULES', 'ALL_LLM_SIDE', 'SHARDED', 'DECODER_PRETRAIN', 'QUICK_DECODER',
            'param_groups', 'mask_rows', 'group_of', 'trains', 'check_documents_dataset', 'task_mix', 'Stage',
-           'user_tasks', 'schedule', 'dreamllm_stages', 'stage_documents', 'optimizer_to_safetensors',
+           'lr_groups', 'user_tasks', 'schedule', 'dreamllm_stages', 'stage_documents', 'optimizer_to_safetensors',
            'optimizer_from_safetensors', 'save_checkpoint', 'latest_checkpoint', 'share_weight', 'shard',
            'length_groups', 'Trainer', 'decoder_pixels', 'decoder_training_data', 'pretrain_decoder',
            'decoder_cache_name', 'pretrained_decoder', 'get_decoder']
@@ -115,6 +115,7 @@ class Stage:
     warmup: float = 0.1               # fraction of steps
     schedule: str = 'cosine'
     weight_decay: float = 0.0
+    lr_scale: dict | None = None      # {parameter group or parameter-name substring: lr multiplier}, e.g. {'sampling_offsets': 0.1}
 
     def __post_init__(self):
         self.train = tuple(self.train)
@@ -132,6 +133,11 @@ class Stage:
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or (k == 'lr' and v == 0) or (k == 'warmup' and v >= 1):
                 raise ValueError(f'Stage {self.name!r}: {k}={v!r} must be a number ' + ('> 0' if k == 'lr' else 'in [0, 1)' if k == 'warmup' else '>= 0'))
         if self.schedule not in SCHEDULES: raise ValueError(f'Stage {self.name!r}: schedule must be one of {SCHEDULES}')
+        self.lr_scale = dict(self.lr_scale or {})
+        bad = {k: v for k, v in self.lr_scale.items()
+               if not isinstance(k, str) or not k or not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0}
+        if bad: raise ValueError(f"Stage {self.name!r}: lr_scale entries {bad} must map a parameter group or a parameter-name "
+                                 f"substring (a non-empty str) to a multiplier > 0 of lr, e.g. {{'sampling_offsets': 0.1}}")
 
     def describe(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'tasks'}
@@ -139,6 +145,20 @@ class Stage:
         d['tasks'] = ({k: v if isinstance(v, float) else (rows(v[0]), v[1]) for k, v in self.tasks.items()}
                       if isinstance(self.tasks, dict) else rows(self.tasks))
         return d
+
+def lr_groups(named: list, stage: Stage, groups: dict) -> list[dict]:
+    """AdamW parameter groups for the `(name, parameter)`s a stage trains: each gets `stage.lr` times every `lr_scale` entry
+    it matches (a parameter group by name, else a substring of its name); one group per distinct lr."""
+    by, hit = {}, set()
+    for n, p in named:
+        s = 1.0
+        for k, v in stage.lr_scale.items():
+            if _under(n, groups[k]) if k in groups else k in n: s *= v; hit.add(k)
+        by.setdefault(s, []).append(p)
+    missed = [k for k in stage.lr_scale if k not in hit]
+    if missed: raise ValueError(f'Stage {stage.name!r}: lr_scale keys {missed} match no parameter the stage trains; use a parameter '
+                                f'group it trains ({list(stage.train)}) or a substring of a trained parameter name')
+    return [{'params': ps, 'lr': stage.lr * s} for s, ps in by.items()]
 
 # %% ../nbs/12_train.ipynb #b3a84d90
 ALL_LLM_SIDE = ('llm', 'adapter', 'queries', 'projector')
@@ -308,6 +328,7 @@ class Trainer:
         groups = param_groups(model)
         bad = [(s.name, g) for s in stages for g in s.train if g not in groups]
         if bad: raise ValueError(f'stages train groups this model does not have: {bad}; its groups are {list(groups)}')
+        for s in stages: lr_groups([(n, p) for n, p in model.named_parameters() if trains(n, s.train, groups)], s, groups)  # (lr_scale keys)
         self.model, self.stages, self.out_dir, self.seed = model, list(stages), Path(out_dir), seed
         self.checkpoint_every, self.bf16, self.progress, self.log_every = checkpoint_every, bf16, progress, log_every
         self.keep = keep_checkpoints
@@ -335,7 +356,7 @@ class Trainer:
         if self.wrapped is not None:        # drop the last stage's wrapper and optimizer before wrapping again
             self.wrapped = None; acc.free_memory()
         self._set_trainable(stage)
-        params = [p for p in m.parameters() if p.requires_grad]
+        params = lr_groups([(n, p) for n, p in m.named_parameters() if p.requires_grad], stage, param_groups(m))
         opt = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay, betas=(0.9, 0.98))
         warm = int(round(stage.warmup * stage.steps))
         sched = (get_cosine_schedule_with_warmup(opt, warm, stage.steps) if stage.schedule == 'cosine'
