@@ -75,7 +75,9 @@ class Registry:
 
 HEADS = Registry('image-generation head', 'unified_mllm.heads')                 # head['type'] -> ImageHead subclass
 LAYER_CONTEXTS = Registry('per-layer context module', 'unified_mllm.layer_contexts')   # layer_context['type'] -> LayerContext subclass
-ADAPTER_TYPES = ('linear', 'mlp')
+ADAPTER_TYPES = {   # adapter['type'] -> its own fields beside type, in_dim and out_dim (a resampler's width None: in_dim)
+    'linear': {}, 'mlp': {},
+    'resampler': {'n_queries': (int, REQUIRED), 'depth': (int, 2), 'heads': (int, 4), 'width': ((int, type(None)), None)}}
 
 # %% ../nbs/09_config.ipynb #93952654
 _VISION_EXTRA = {'feature_layer': (int, REQUIRED), 'drop_cls': (bool, True), 'pyramid_levels': (int, 1), 'seen_pyramid': (bool, False),
@@ -161,10 +163,14 @@ class UnifiedConfig(PretrainedConfig):
     @property
     def n_image_features(self) -> int: return self.grid_side ** 2
     @property
-    def n_seen_tokens(self) -> int:
-        "Tokens of one seen image: the patch grid, or with `vision.seen_pyramid` every pyramid level (PUMA)."
+    def n_vision_tokens(self) -> int:
+        "Vision features of one image (`vision_tokens`): the patch grid, or with `vision.seen_pyramid` every pyramid level (PUMA)."
         if not self.vision.get('seen_pyramid'): return self.n_image_features
         return pyramid_slots(self.grid_side, self.vision.get('pyramid_levels', 1))
+    @property
+    def n_seen_tokens(self) -> int:
+        "LLM tokens of one seen image: its vision features, or a resampler adapter's K queries (MM-Interleaved)."
+        return self.adapter['n_queries'] if self.adapter.get('type') == 'resampler' else self.n_vision_tokens
     @property
     def llm_hidden(self) -> int: return self.llm['hidden_size']
     @property
@@ -191,16 +197,19 @@ class UnifiedConfig(PretrainedConfig):
         if levels < 1 or self.grid_side % (2 ** (levels - 1)):
             raise ValueError(f'UnifiedConfig.vision.pyramid_levels={levels} needs the patch grid side ({self.grid_side}) '
                              f'to divide by {2 ** max(levels - 1, 0)}; use 1 <= pyramid_levels and change image_size/patch_size')
-        if a['type'] not in ADAPTER_TYPES:
-            raise ValueError(f"UnifiedConfig.adapter.type={a['type']!r}; use one of {ADAPTER_TYPES}")
         if a['in_dim'] != v['hidden_size']:
             raise ValueError(f"UnifiedConfig.adapter.in_dim={a['in_dim']} must equal vision.hidden_size={v['hidden_size']}")
         if a['out_dim'] != l['hidden_size']:
             raise ValueError(f"UnifiedConfig.adapter.out_dim={a['out_dim']} must equal llm.hidden_size={l['hidden_size']}")
+        if a['type'] == 'resampler':
+            _positive(a, 'adapter', ('n_queries', 'depth', 'heads', 'width'))
+            if (a['width'] or a['in_dim']) % a['heads']:
+                raise ValueError(f"UnifiedConfig.adapter.width={a['width'] or a['in_dim']} (None: in_dim) must divide by adapter.heads={a['heads']}")
         if d is not None: self._check_decoder()
         seen = self.processor['seen']
         if seen['n_slots'] != self.n_seen_tokens:
-            what = (f"the pyramid's {self.n_seen_tokens} tokens (vision.seen_pyramid=True, {levels} levels of the "
+            what = (f"the resampler's adapter.n_queries={a['n_queries']} (a seen image enters the LLM as its K queries)" if a['type'] == 'resampler' else
+                    f"the pyramid's {self.n_seen_tokens} tokens (vision.seen_pyramid=True, {levels} levels of the "
                     f"{self.grid_side}x{self.grid_side} grid)" if v['seen_pyramid'] else
                     f"the encoder's patch grid {self.grid_side}x{self.grid_side}={self.n_image_features}")
             raise ValueError(f"UnifiedConfig.processor.seen.n_slots={seen['n_slots']} must equal {what}")
@@ -216,7 +225,10 @@ class UnifiedConfig(PretrainedConfig):
         self.vision = _check_library_dict(self.vision, CLIPVisionConfig().to_dict(), 'vision', _VISION_EXTRA)
         for k in ('image_size', 'patch_size', 'hidden_size'):
             if k not in self.vision: raise ValueError(f'UnifiedConfig.vision is missing {k!r}; add it (see UnifiedConfig.from_preset("dreamllm-toy").vision)')
-        self.adapter = check_fields(self.adapter, ADAPTER_FIELDS, 'adapter')
+        kind = self.adapter.get('type')
+        if kind is not None and kind not in ADAPTER_TYPES:
+            raise ValueError(f"UnifiedConfig.adapter.type={kind!r}; use one of {list(ADAPTER_TYPES)}")
+        self.adapter = check_fields(self.adapter, {**ADAPTER_FIELDS, **ADAPTER_TYPES.get(kind, {})}, 'adapter')
         mt = self.llm.get('model_type')
         if mt is None: raise ValueError('UnifiedConfig.llm is missing "model_type"; add it (e.g. "llama")')
         try: llm_defaults = {'rope_theta': 1e4, 'rope_scaling': None, **AutoConfig.for_model(mt).to_dict()}   # (legacy RoPE keys are still read)
@@ -276,6 +288,9 @@ LLM_PARTS = {   # causal LMs by name: the toy Llama, and the papers' LLMs as the
     'vicuna-7b': dict(model_type='llama', vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
                       num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=2048, rms_norm_eps=1e-6,
                       tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2),
+    'vicuna-13b': dict(model_type='llama', vocab_size=32000, hidden_size=5120, intermediate_size=13824, num_hidden_layers=40,
+                       num_attention_heads=40, num_key_value_heads=40, max_position_embeddings=2048, rms_norm_eps=1e-6,
+                       tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2),
     'llama3-8b': dict(model_type='llama', vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
                       num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192, rms_norm_eps=1e-5,
                       rope_theta=500000.0, tie_word_embeddings=False, bos_token_id=128000, eos_token_id=128001),
@@ -322,6 +337,16 @@ PRESET_PARTS = {   # a recipe preset picks its parts by name (with the few field
                       decoder='sd21-base', processor=dict(made_image_size=512),   # the decoder draws at 512, as DreamLLM's
                       head=dict(type='vision_tokens', image_loss_weight=1.0,
                                 tokenizer=dict(kind='semantic', codebook_size=16384, image_size=224, grid_side=16, feature_dim=1024))),
+    'mm-interleaved-toy': dict(recipe='mm_interleaved', scale='toy', vision=('toy-clip', dict(feature_layer=-2)), llm='toy-llama',
+                               adapter=('resampler', dict(n_queries=16)),     # 2 layers, 4 heads: 64 patch tokens -> 16 LLM tokens
+                               decoder='toy-dream',                                           # DreamLLM's decoder reads 64 grid features
+                               head=dict(type='mm_interleaved', n_queries=64, cond_dim=64, context_length=128, image_loss_weight=10.0),
+                               layer_context=dict(type='mmfs', layers=[0, 2])),
+    'mm-interleaved-13b': dict(recipe='mm_interleaved', scale='full', vision=('clip-vit-l14', dict(feature_layer=-1)),
+                               adapter=('resampler', dict(n_queries=64, width=768, depth=12, heads=12)),   # the Q-Former's size
+                               llm=('vicuna-13b', dict(vocab_size=32000 + 7)), decoder=('sd21-base', dict(guidance_scale=7.5, num_inference_steps=30)),
+                               head=dict(type='mm_interleaved', n_queries=77, cond_dim=1024, heads=16, context_length=2048, image_loss_weight=10.0),
+                               layer_context=dict(type='mmfs', layers=list(range(0, 40, 4)), heads=16, points=8, levels=3)),   # every 4th layer
 }
 
 def _part(table: dict, pick, what: str) -> dict:
@@ -338,8 +363,10 @@ def _preset_dicts(name: str) -> dict:
     vision = {**vision, **(p['vision'][1] if isinstance(p['vision'], tuple) else {})}
     llm, decoder = _part(LLM_PARTS, p['llm'], 'llm'), _part(DECODER_PARTS, p['decoder'], 'decoder')
     head = {**copy.deepcopy(p['head']), 'hidden_size': llm['hidden_size']}
+    kind, adapter = p['adapter'] if isinstance(p['adapter'], tuple) else (p['adapter'], {})
     return dict(recipe=p['recipe'], scale=p['scale'], vision=vision, llm=llm, head=head, decoder=decoder,
-                adapter=dict(type=p['adapter'], in_dim=vision['hidden_size'], out_dim=llm['hidden_size']),
+                adapter=dict(type=kind, in_dim=vision['hidden_size'], out_dim=llm['hidden_size'], **adapter),
+                layer_context=copy.deepcopy(p.get('layer_context')),
                 processor={**_layouts_dict(p['recipe'], p['scale']), **p.get('processor', {})})
 
 PRESETS = {'dreamllm-toy': 'DreamLLM on a CPU: 32 px ShapesWorld, 4-layer Llama (hidden 128), 64 dream queries, pixel UNet',
@@ -347,7 +374,9 @@ PRESETS = {'dreamllm-toy': 'DreamLLM on a CPU: 32 px ShapesWorld, 4-layer Llama 
            'puma-toy': 'PUMA on a CPU: the toy LLM, a 1/4/16/64-token pyramid regressed coarse to fine, one pixel UNet per scale',
            'puma-8b': 'PUMA: LLaMA-3 8B, CLIP ViT-L/14@224 pyramid 1/4/16/64/256 tokens, one SDXL-sized decoder per scale',
            'illume-toy': 'ILLUME on a CPU: the toy LLM with 256 vision tokens, 64 semantic codes per made image, the DreamLLM decoder',
-           'illume-7b': 'ILLUME: Vicuna-7B, CLIP ViT-L/14@224 in, 16,384 semantic codes x 256 tokens out, an SD 2.1-base decoder'}
+           'illume-7b': 'ILLUME: Vicuna-7B, CLIP ViT-L/14@224 in, 16,384 semantic codes x 256 tokens out, an SD 2.1-base decoder',
+           'mm-interleaved-toy': 'MM-Interleaved on a CPU: the toy LLM, 16 resampled tokens per image, a context resampler into the DreamLLM decoder',
+           'mm-interleaved-13b': 'MM-Interleaved: Vicuna-13B, CLIP ViT-L/14@224 -> 64 Q-Former tokens, 77 x 1024 condition of SD 2.1-base, MMFS'}
 
 def list_presets() -> dict:
     "Names of the presets `UnifiedConfig.from_preset` knows, with one line each."
@@ -372,12 +401,12 @@ def count_parameters(config: UnifiedConfig) -> dict:
     conditioners are not counted), and a layer context if the config inserts one."""
     from transformers import CLIPVisionModel, AutoModelForCausalLM
     from diffusers import UNet2DConditionModel, AutoencoderKL
+    from unified_mllm.model import make_adapter          # (the Model chapter's: linear, MLP or resampler)
     count = lambda m: sum(p.numel() for p in m.parameters())
     out = {}
     with torch.device('meta'):
         out['vision'] = count(CLIPVisionModel(config.vision_config()))
-        a = config.adapter
-        out['adapter'] = a['in_dim'] * a['out_dim'] + a['out_dim'] + (a['out_dim'] ** 2 + a['out_dim'] if a['type'] == 'mlp' else 0)
+        out['adapter'] = count(make_adapter(config.adapter))
         out['llm'] = count(AutoModelForCausalLM.from_config(config.llm_config()))
         cls = config.head_class
         out['head'] = count(cls(config))

@@ -17,11 +17,12 @@ __all__ = ['GenerationContext', 'text_mask', 'generate', 'caption', 'answer', 't
 class GenerationContext:
     """The running sequence of one document: `step(embeds)` appends embeddings (through the KV cache, or by rerunning the
     whole sequence with `use_cache=False`) and returns the new positions' last hidden states. It also keeps the document's
-    images for the model's layer-context modules (their `ImageContext`), so those modules see every image made so far."""
+    images for the model's layer-context modules (their `ImageContext`), so those modules see every image made so far.
+    `hidden` holds the last hidden states of every position so far `[1, L, D]` (a head that reads the whole context uses it)."""
     def __init__(self, model, use_cache: bool = True):
         self.model, self.use_cache = model, use_cache
         self.cache = DynamicCache() if use_cache else None
-        self.embeds, self.length, self.images = None, 0, None
+        self.embeds, self.length, self.images, self.hidden = None, 0, None, None
 
     def prompt(self, document: list) -> torch.Tensor:
         "Run a prompt document (text and seen images) as the start of the sequence; returns its last hidden states."
@@ -38,10 +39,12 @@ class GenerationContext:
             out = m.run_backbone(new, images, past_key_values=self.cache, use_cache=True)
             self.cache = out.past_key_values
             h = out.last_hidden_state
+            self.hidden = h if self.hidden is None else torch.cat([self.hidden, h], 1)
         else:
             self.embeds = new if self.embeds is None else torch.cat([self.embeds, new], 1)
             images = None if self.images is None else self.images.at(torch.arange(self.embeds.shape[1], device=new.device)[None])
-            h = m.run_backbone(self.embeds, images, use_cache=False).last_hidden_state[:, -n:]
+            self.hidden = m.run_backbone(self.embeds, images, use_cache=False).last_hidden_state
+            h = self.hidden[:, -n:]
         self.length += n
         self.last = h[:, -1:]          # the newest position's hidden state
         return h

@@ -21,8 +21,8 @@ from .encoder import VisionEncoder, VisionEncoderConfig, CLIP_MEAN, CLIP_STD
 
 # %% auto #0
 __all__ = ['register_head', 'TOKEN_NAMES', 'register_layer_context', 'WEIGHTS_NAME', 'vision_encoder', 'make_adapter',
-           'DiffusionDecoder', 'ImageHead', 'DreamHead', 'UnifiedOutput', 'UnifiedMLLM', 'ImageContext', 'LayerContext',
-           'build_layer_context']
+           'DiffusionDecoder', 'ResamplerLayer', 'Resampler', 'ImageHead', 'DreamHead', 'UnifiedOutput', 'UnifiedMLLM',
+           'ImageContext', 'LayerContext', 'build_layer_context']
 
 # %% ../nbs/10_model.ipynb #6ee044b7
 def vision_encoder(config: UnifiedConfig) -> VisionEncoder:
@@ -33,8 +33,10 @@ def vision_encoder(config: UnifiedConfig) -> VisionEncoder:
     return VisionEncoder(enc_cfg)
 
 def make_adapter(cfg: dict) -> nn.Module:
-    "The vision -> LLM projector: `linear` (DreamLLM) or a 2-layer `mlp`."
+    "The vision -> LLM projector: `linear` (DreamLLM), a 2-layer `mlp`, or a Perceiver `resampler` (MM-Interleaved: K tokens per image)."
     if cfg['type'] == 'linear': return nn.Linear(cfg['in_dim'], cfg['out_dim'])
+    if cfg['type'] == 'resampler':
+        return Resampler(cfg['in_dim'], cfg['out_dim'], cfg['n_queries'], cfg.get('width'), cfg.get('depth', 2), cfg.get('heads', 4))
     return nn.Sequential(nn.Linear(cfg['in_dim'], cfg['out_dim']), nn.GELU(), nn.Linear(cfg['out_dim'], cfg['out_dim']))
 
 from .decoder import diffusion_loss, diffusion_sample
@@ -76,6 +78,39 @@ class DiffusionDecoder(nn.Module):
         own unconditional input."""
         return diffusion_sample(self.pipeline(), features, null_features, guidance_scale, num_inference_steps,
                                 self.cfg.get('sampler', 'ddim'), generator)
+
+# %% ../nbs/10_model.ipynb #68c4f3e2
+class ResamplerLayer(nn.Module):
+    "One pre-norm Perceiver layer: the queries cross-attend to the inputs, then attend to each other, then an MLP (each a residual)."
+    def __init__(self, width: int, in_dim: int, heads: int):
+        super().__init__()
+        self.norm_q, self.norm_x, self.norm_s, self.norm_m = nn.LayerNorm(width), nn.LayerNorm(in_dim), nn.LayerNorm(width), nn.LayerNorm(width)
+        self.cross = nn.MultiheadAttention(width, heads, kdim=in_dim, vdim=in_dim, batch_first=True)
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width))
+
+    def forward(self, q: torch.Tensor, x: torch.Tensor, pad: torch.Tensor | None = None) -> torch.Tensor:
+        "Queries `[n, K, width]` after reading inputs `x` `[n, T, in_dim]`; `pad` `[n, T]` is True where `x` is padding."
+        x = self.norm_x(x)
+        q = q + self.cross(self.norm_q(q), x, x, key_padding_mask=pad, need_weights=False)[0]
+        s = self.norm_s(q)
+        q = q + self.attn(s, s, s, need_weights=False)[0]
+        return q + self.mlp(self.norm_m(q))
+
+class Resampler(nn.Module):
+    """A Perceiver resampler: `n_queries` learned queries of `width` (default `in_dim`) read any number of input tokens
+    through `depth` `ResamplerLayer`s; a norm and a linear map them to `[n, n_queries, out_dim]`."""
+    def __init__(self, in_dim: int, out_dim: int, n_queries: int, width: int | None = None, depth: int = 2, heads: int = 4):
+        super().__init__()
+        width = width or in_dim
+        self.queries = nn.Parameter(torch.randn(n_queries, width) * 0.02)
+        self.layers = nn.ModuleList([ResamplerLayer(width, in_dim, heads) for _ in range(depth)])
+        self.norm, self.proj = nn.LayerNorm(width), nn.Linear(width, out_dim)
+
+    def forward(self, x: torch.Tensor, pad: torch.Tensor | None = None) -> torch.Tensor:
+        q = self.queries.to(x.dtype).expand(x.shape[0], -1, -1)
+        for layer in self.layers: q = layer(q, x, pad)
+        return self.proj(self.norm(q))
 
 # %% ../nbs/10_model.ipynb #f04e562d
 register_head = HEADS.register     # `@register_head('name')` on an `ImageHead` subclass: configs with head['type'] == 'name' build it
@@ -438,7 +473,7 @@ def image_context(self: UnifiedMLLM, batch: dict) -> ImageContext | None:
     copies = set(batch['seen_from_made'].tolist())
     made = [i for i in range(batch['made_positions'].shape[0]) if i not in copies]
     close = self.token_ids['made_close'] is not None if self.config.token_ids else True
-    feats = [batch['pixel_values'].new_zeros(0, self.config.n_seen_tokens, self.config.vision['hidden_size'])]
+    feats = [batch['pixel_values'].new_zeros(0, self.config.n_vision_tokens, self.config.vision['hidden_size'])]
     where, start = [ids.new_zeros(0)], [ids.new_zeros(0)]     # (no image at all: an empty context)
     if batch['pixel_values'].shape[0]:
         feats.append(self.vision_tokens(batch['pixel_values'])); where.append(batch['seen_batch_index'])
