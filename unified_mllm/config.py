@@ -340,12 +340,14 @@ PRESET_PARTS = {   # a recipe preset picks its parts by name (with the few field
     'mm-interleaved-toy': dict(recipe='mm_interleaved', scale='toy', vision=('toy-clip', dict(feature_layer=-2)), llm='toy-llama',
                                adapter=('resampler', dict(n_queries=16)),     # 2 layers, 4 heads: 64 patch tokens -> 16 LLM tokens
                                decoder='toy-dream',                                           # DreamLLM's decoder reads 64 grid features
-                               head=dict(type='mm_interleaved', n_queries=64, cond_dim=64, context_length=128, image_loss_weight=10.0),
+                               head=dict(type='mm_interleaved', n_queries=64, cond_dim=64, context_length=128, image_loss_weight=10.0,
+                                         unet_sync={}),                                 # the UNet-side synchronizer, default sizes
                                layer_context=dict(type='mmfs', layers=[0, 2])),
     'mm-interleaved-13b': dict(recipe='mm_interleaved', scale='full', vision=('clip-vit-l14', dict(feature_layer=-1)),
                                adapter=('resampler', dict(n_queries=64, width=768, depth=12, heads=12)),   # the Q-Former's size
                                llm=('vicuna-13b', dict(vocab_size=32000 + 7)), decoder=('sd21-base', dict(guidance_scale=7.5, num_inference_steps=30)),
-                               head=dict(type='mm_interleaved', n_queries=77, cond_dim=1024, heads=16, context_length=2048, image_loss_weight=10.0),
+                               head=dict(type='mm_interleaved', n_queries=77, cond_dim=1024, heads=16, context_length=2048, image_loss_weight=10.0,
+                                         unet_sync=dict(heads=16, points=8, levels=4)),     # the paper's UNet side: 4 levels
                                layer_context=dict(type='mmfs', layers=list(range(0, 40, 4)), heads=16, points=8, levels=3)),   # every 4th layer
 }
 
