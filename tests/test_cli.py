@@ -62,7 +62,7 @@ def test_reproduce_recipes_quick(tmp_path):
     r = run('reproduce', 'recipes', '--quick', '--out', str(tmp_path))
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((tmp_path / 'recipes.json').read_text())
-    assert list(res['recipes']) == ['dreamllm-toy', 'puma-toy', 'illume-toy'] and res['quick'] is True
+    assert list(res['recipes']) == ['dreamllm-toy', 'puma-toy', 'illume-toy', 'mm-interleaved-toy'] and res['quick'] is True
     for name, e in res['recipes'].items():
         for k in ('caption_accuracy', 'vqa_accuracy', 'edit_accuracy', 'shapes_eval', 'params', 'train_seconds'): assert k in e, (name, k)
         assert e['params'] > 0 and e['train_seconds'] >= 0 and 0 <= e['shapes_eval']['overall'] <= 1

@@ -54,6 +54,8 @@ REPRODUCTIONS: dict[str, tuple[str, str]] = {
                          'ILLUME Fig. 6: the same LLM trained with semantic vs pixel vision codes; loss, caption, strict ShapesEval vs steps'),
     'illume-self-enhance': ('unified_mllm.illume_self_enhance:reproduce_illume_self_enhance',
                             'ILLUME Table 7: before / after self-enhancing alignment (judge-made assessments), beside a control'),
+    'mm-interleaved-ablation': ('unified_mllm.mm_interleaved_ablation:reproduce_mm_interleaved_ablation',
+                                'MM-Interleaved Table 6: the toy model without, with the LLM-side and with both synchronizers'),
     'recipes': ('unified_mllm.recipes:reproduce_recipes',
                 'DreamLLM-toy vs PUMA-toy on the same data and budget: understanding, creation, parameters, training time'),
 }

@@ -160,8 +160,12 @@ def _made(model, prompts: list[list], seed: int = 0, guidance_scale=None, num_in
         else:
             h = ctx.tokens([model.token_ids['made_open']]); plans.append([])
         g = torch.Generator().manual_seed(seed * 100_003 + i)     # (a head that samples its condition, as ILLUME's codes, uses it)
-        conds.append(model.head.generate_image(model, ctx.step, sample=False, last_hidden=h, generator=g, **image_options)[1])
-    pixels = model.sample_images(torch.cat(conds), torch.Generator().manual_seed(seed), guidance_scale, num_inference_steps, **image_options)
+        if getattr(model.head, 'samples_in_context', False):       # its decoder reads the running context: draw it here
+            conds.append(model.head.generate_image(model, ctx.step, last_hidden=h, generator=g, guidance_scale=guidance_scale,
+                                                   num_inference_steps=num_inference_steps, **image_options)[0])
+        else: conds.append(model.head.generate_image(model, ctx.step, sample=False, last_hidden=h, generator=g, **image_options)[1])
+    pixels = torch.cat(conds) if getattr(model.head, 'samples_in_context', False) else \
+        model.sample_images(torch.cat(conds), torch.Generator().manual_seed(seed), guidance_scale, num_inference_steps, **image_options)
     return [list(p) + pl + [Img(pixels_to_image(x), 'made')] for p, pl, x in zip(prompts, plans, pixels)]
 
 def text_to_image(model, prompts, **kw):

@@ -130,6 +130,11 @@ class MMInterleavedHead(ImageHead):
         latest = torch.where(earlier, starts[None], -1).argmax(1)
         return feats[latest], earlier.any(1)
 
+    @property
+    def samples_in_context(self) -> bool:
+        "True with a UNet-side synchronizer: each image is drawn in `generate_image`, where its previous image is known."
+        return self.unet_sync is not None
+
     def synced(self, model, features, has_previous):
         "A context in which the decoder's UNet reads `features` through the synchronizer (a no-op without one or without features)."
         if self.unet_sync is None or features is None: return contextlib.nullcontext()

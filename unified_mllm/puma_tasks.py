@@ -15,7 +15,7 @@ from .documents import Text, Img
 from .files import atomic_write, save_figure
 
 # %% auto #0
-__all__ = ['TASK_SETTINGS', 'masked_psnr', 'edit_verdicts', 'evaluate_tasks', 'tasks_figure', 'task_metrics_figure',
+__all__ = ['TASK_SETTINGS', 'masked_psnr', 'edit_items', 'edit_verdicts', 'evaluate_tasks', 'tasks_figure', 'task_metrics_figure',
            'reproduce_puma_tasks', 'tasks_table']
 
 # %% ../nbs/17_puma_tasks.ipynb #e703bdfd
@@ -32,21 +32,27 @@ def masked_psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.T
     mse = ((a.double() - b.double()) ** 2 * m).sum((1, 2, 3)) / m.sum((1, 2, 3)).clamp_min(1)
     return (10 * torch.log10(1 / mse.clamp_min(1e-10))).clamp(max=100.0)
 
-def edit_verdicts(readings: list, before: list, after: list) -> dict:
-    """Judge verdicts of edits: `changed` — the edited object is read with its new attributes and its old version is gone
-    (over the edits that leave a new or changed object; a removal would pass on an empty image, so removals count only in
-    `kept` and `exact`); `kept` — the share of untouched objects read back; `exact` — the whole scene is right."""
+def edit_items(readings: list, before: list, after: list) -> dict:
+    """Per edit, the terms of `edit_verdicts`: `changed` (None for an edit that leaves no new or changed object), `kept`
+    (None when no object is untouched) and `exact`."""
     from unified_mllm.eval import object_key, objects_equal
-    changed, kept, exact = [], [], []
+    out = {'changed': [], 'kept': [], 'exact': []}
     for got, b, a in zip(readings, before, after):
         g = {object_key(o) for o in got}
         kb, ka = {object_key(o) for o in b}, {object_key(o) for o in a}
         new, gone, same = ka - kb, kb - ka, ka & kb
-        if new: changed.append(all(k in g for k in new) and not any(k in g for k in gone))
-        if same: kept.append(sum(k in g for k in same) / len(same))
-        exact.append(objects_equal(got, a))
+        out['changed'].append(all(k in g for k in new) and not any(k in g for k in gone) if new else None)
+        out['kept'].append(sum(k in g for k in same) / len(same) if same else None)
+        out['exact'].append(objects_equal(got, a))
+    return out
+
+def edit_verdicts(readings: list, before: list, after: list) -> dict:
+    """Judge verdicts of edits: `changed` — the edited object is read with its new attributes and its old version is gone
+    (over the edits that leave a new or changed object; a removal would pass on an empty image, so removals count only in
+    `kept` and `exact`); `kept` — the share of untouched objects read back; `exact` — the whole scene is right."""
+    items = edit_items(readings, before, after)
     mean = lambda v: float(np.mean(v)) if v else 0.0
-    return {'changed': mean(changed), 'kept': mean(kept), 'exact': mean(exact)}
+    return {k: mean([x for x in v if x is not None]) for k, v in items.items()}
 
 # %% ../nbs/17_puma_tasks.ipynb #ef2e50b3
 def _task_prompts(world, task: str, n: int) -> tuple:

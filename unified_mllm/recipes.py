@@ -11,6 +11,7 @@ import torch
 from .model import UnifiedMLLM
 from .puma import PUMA_SIDE, load_puma_parts
 from .illume import load_illume_parts
+from .mm_interleaved import load_mm_interleaved_parts
 from .train import Stage, Trainer, group_of, get_decoder
 from .encoder import get_toy_encoder
 from .evaluate import evaluate
@@ -26,9 +27,9 @@ RECIPE_SETTINGS = {
 }
 RECIPE_TASKS = {'captioning': 0.3, 'vqa': 0.2, 'text_to_image': 0.3, 'editing': 0.2}
 RECIPE_TRAIN = {'dreamllm-toy': (('llm', 'adapter', 'queries', 'projector'), 0.1), 'puma-toy': (PUMA_SIDE, 0.02),
-                'illume-toy': (('llm', 'adapter'), 1.0)}
+                'illume-toy': (('llm', 'adapter'), 1.0), 'mm-interleaved-toy': (('llm', 'adapter', 'head', 'layer_context'), 10.0)}
 
-RECIPE_PARTS = {'puma-toy': load_puma_parts, 'illume-toy': load_illume_parts}   # a recipe's own loader of its shipped parts
+RECIPE_PARTS = {'puma-toy': load_puma_parts, 'illume-toy': load_illume_parts, 'mm-interleaved-toy': load_mm_interleaved_parts}   # a recipe's own loader of its shipped parts
 
 def _recipe_model(name: str, quick: bool, cache_dir, seed: int, progress: bool, from_scratch: bool = False):
     torch.manual_seed(seed)

@@ -468,7 +468,7 @@ class Trainer:
     def _announce(self, si: int, est: dict):
         "Print what stage `si` does and how long it should take, as it starts."
         s = self.stages[si]
-        data = (', '.join(f'{k} {v:.0%}' for k, v in s.tasks.items()) if isinstance(s.tasks, dict)
+        data = (', '.join(f'{k} {v if isinstance(v, float) else v[1]:.0%}' for k, v in s.tasks.items()) if isinstance(s.tasks, dict)
                 else f'a dataset of {len(s.tasks)} documents')
         t = est.get(s.name)
         print(f'[{si + 1}/{len(self.stages)}] {s.name}: {s.steps} steps of {s.batch_size} documents ({data}); trains '
