@@ -21,6 +21,7 @@ __all__ = ['COMPONENTS', 'PUMA_SCALES', 'FULL_PRESETS', 'PART_FORMATS', 'PRESET_
 # %% ../nbs/15_full_scale.ipynb #be81c343
 COMPONENTS = {   # the pretrained parts the presets are made of (configs from the Config, Encoder and Decoder chapters' registries)
     'vicuna-7b': dict(hf_id='lmsys/vicuna-7b-v1.1', kind='llm', cls='LlamaForCausalLM', expected=6.74e9, config=LLM_PARTS['vicuna-7b']),
+    'vicuna-13b': dict(hf_id='lmsys/vicuna-13b-v1.3', kind='llm', cls='LlamaForCausalLM', expected=13.0e9, config=LLM_PARTS['vicuna-13b']),
     'llama3-8b': dict(hf_id='meta-llama/Meta-Llama-3-8B', kind='llm', cls='LlamaForCausalLM', expected=8.03e9, config=LLM_PARTS['llama3-8b']),
     'clip-vit-l14': dict(hf_id='openai/clip-vit-large-patch14', kind='vision', cls='CLIPVisionModel', expected=303e6,
                          config=VISION_PARTS['clip-vit-l14']),
@@ -83,9 +84,16 @@ PUMA_SCALES = (1, 4, 16, 64, 256)     # tokens per image at scales f4 ... f0 (16
 
 def _linear(i, o, bias=True): return i * o + (o if bias else 0)
 
+@functools.lru_cache(maxsize=None)
+def _counted(preset: str) -> tuple:
+    "`count_parameters` of a UnifiedConfig preset as (part, params) pairs, computed once (it builds the model on the meta device)."
+    from unified_mllm.config import UnifiedConfig, count_parameters
+    return tuple(count_parameters(UnifiedConfig.from_preset(preset)).items())
+
 def preset_parts(name: str) -> list[dict]:
     """The parts of a full preset: name, component (pretrained) or None (new), HF id, parameters, frozen by the paper,
-    how many copies. `dreamllm-7b` is computed from `UnifiedConfig.from_preset('dreamllm-7b')`."""
+    how many copies. `dreamllm-7b` is computed from `UnifiedConfig.from_preset('dreamllm-7b')`, the new modules of
+    `mm-interleaved-13b` are counted by `count_parameters` on its preset."""
     if name == 'dreamllm-7b':
         from unified_mllm.config import UnifiedConfig
         c = UnifiedConfig.from_preset('dreamllm-7b')
@@ -109,10 +117,24 @@ def preset_parts(name: str) -> list[dict]:
                 dict(part='decoders', component='sdxl-unet', params=len(PUMA_SCALES) * dec + PUMA_SCALES[-1] * x, copies=len(PUMA_SCALES),
                      frozen=True, note='5 x (SDXL UNet + Linear 1024->2048) + f0 position embedding'),
                 dict(part='vae', component='sdxl-vae', params=component_parameters('sdxl-vae'), frozen=True)]
+    if name == 'mm-interleaved-13b':
+        from unified_mllm.config import UnifiedConfig
+        c = UnifiedConfig.from_preset(name)
+        n, a, ctx = dict(_counted(name)), c.adapter, c.layer_context      # the new modules, as the MM-Interleaved chapter builds them
+        h, new_tok = c.llm['hidden_size'], c.llm['vocab_size'] - COMPONENTS['vicuna-13b']['config']['vocab_size']
+        return [dict(part='vision', component='clip-vit-l14', params=component_parameters('clip-vit-l14'), frozen=True),
+                dict(part='adapter', params=n['adapter'], note=f"resampler {a['depth']} x {a['width']}, {a['n_queries']} tokens per image"),
+                dict(part='llm', component='vicuna-13b', params=component_parameters('vicuna-13b') + 2 * new_tok * h, frozen=True,
+                     note=f'+{new_tok} token rows (in + out); frozen in pretraining'),
+                dict(part='synchronizer', params=n['layer_context'], note=f"MMFS in {len(ctx['layers'])} of {c.llm['num_hidden_layers']} LLM layers"),
+                dict(part='head', params=n['head'], note=f"condition {c.head['n_queries']} x {c.head['cond_dim']} + UNet-side MMFS"),
+                dict(part='unet', component='sd21-unet', params=component_parameters('sd21-unet'), note='trained at lr 1e-5'),
+                dict(part='vae', component='sd-vae', params=component_parameters('sd-vae'), frozen=True)]
     raise ValueError(f'unknown full preset {name!r}; use one of {list(FULL_PRESETS)}')
 
 FULL_PRESETS = {'dreamllm-7b': 'DreamLLM: Vicuna-7B v1.1 + CLIP ViT-L/14 + SD 2.1-base',
-                'puma-8b': 'PUMA: LLaMA-3 8B + CLIP ViT-L/14 + 5 SDXL decoders (1/4/16/64/256 tokens)'}
+                'puma-8b': 'PUMA: LLaMA-3 8B + CLIP ViT-L/14 + 5 SDXL decoders (1/4/16/64/256 tokens)',
+                'mm-interleaved-13b': 'MM-Interleaved: Vicuna-13B v1.3 + CLIP ViT-L/14 + SD 2.1-base, MMFS in 10 LLM layers'}
 
 def parameter_table(name: str) -> str:
     "A text table of `preset_parts(name)` with the total."
@@ -309,6 +331,7 @@ def unet_activation_bytes(component: str, cond_len: int, trainable: bool, dtype:
         return saved_activation_bytes(u, lambda: u(x, torch.tensor([10]), encoder_hidden_states=cond, **extra).sample)
 
 # %% ../nbs/15_full_scale.ipynb #a41c7919
+_MMI_PARTS = ('vision', 'adapter', 'llm', 'synchronizer', 'head', 'unet', 'vae')
 PRESET_STAGES = {
     'dreamllm-7b': {
         'I-creation': dict(train=('head',), load=('vision', 'adapter', 'llm', 'head', 'unet', 'vae'), llm_grad=True, unet=('sd21-unet', 64, False)),
@@ -321,8 +344,13 @@ PRESET_STAGES = {
         'decoder-f0': dict(train=('decoder',), load=('vision', 'decoder', 'vae'), llm_grad=False, unet=('sdxl-unet', 256, True)),
         'pretraining': dict(train=('adapter', 'llm', 'head'), load=('vision', 'adapter', 'llm', 'head'), llm_grad=True, unet=None),
         'sft': dict(train=('adapter', 'llm', 'head'), load=('vision', 'adapter', 'llm', 'head'), llm_grad=True, unet=None)},
+    'mm-interleaved-13b': {
+        'pretraining': dict(train=('adapter', 'synchronizer', 'head', 'unet'), load=_MMI_PARTS, llm_grad=True, unet=('sd21-unet', 77, True)),
+        'all-trained': dict(train=('adapter', 'llm', 'synchronizer', 'head', 'unet'), load=_MMI_PARTS, llm_grad=True,
+                            unet=('sd21-unet', 77, True)),
+        'inference': dict(train=(), load=_MMI_PARTS, llm_grad=False, unet=None)},
 }
-STRATEGIES = ('ddp', 'zero2', 'zero3', 'fsdp')
+STRATEGIES = ('ddp', 'zero1', 'zero2', 'zero3', 'fsdp')
 
 def _parts(preset):
     out = {p['part']: p for p in preset_parts(preset)}
@@ -333,7 +361,7 @@ def _parts(preset):
 def plan_memory(preset: str, stage: str, n_gpus: int = 8, strategy: str = 'zero3', offload: bool = False,
                 checkpointing: bool = True, precision: str = 'bf16', micro_batch: int = 1, seq_len: int = 2048,
                 gpu_gb: float = 80.0) -> dict:
-    "GPU (and host) memory per GPU, in GB, to train `stage` of `preset`; see the table above for the formulas."
+    "GPU (and host) memory per GPU, in GB, to train `stage` of `preset` (a stage that trains nothing: to run it); see the table above for the formulas."
     if preset not in PRESET_STAGES: raise ValueError(f'unknown preset {preset!r}; use one of {list(PRESET_STAGES)}')
     if stage not in PRESET_STAGES[preset]: raise ValueError(f'{preset} has no stage {stage!r}; use one of {list(PRESET_STAGES[preset])}')
     if strategy not in STRATEGIES: raise ValueError(f'unknown strategy {strategy!r}; use one of {STRATEGIES}')
@@ -345,10 +373,10 @@ def plan_memory(preset: str, stage: str, n_gpus: int = 8, strategy: str = 'zero3
     w, g, o = (2, 2, 12) if precision == 'bf16' else (4, 4, 8)
     N = n_gpus
     shard_w = strategy in ('zero3', 'fsdp')
-    shard_g = strategy != 'ddp'
+    shard_g = strategy not in ('ddp', 'zero1')
     weights = (Pt + Pf) * w / (N if shard_w else 1)
     grads = Pt * g / (N if shard_g else 1)
-    optim = Pt * o / (N if shard_g else 1)
+    optim = Pt * o / (N if strategy != 'ddp' else 1)
     cpu = 0.0
     if offload:
         cpu += optim; optim = 0.0
@@ -360,14 +388,16 @@ def plan_memory(preset: str, stage: str, n_gpus: int = 8, strategy: str = 'zero3
         # one LLM decoder layer; without an LLM, a UNet wrapped in about 10 units (assumed)
         unit = component_parameters(llm_c) / COMPONENTS[llm_c]['config']['num_hidden_layers'] if llm_c else parts['decoder']['params'] / 10
         gathered = 2 * unit * w
-    act = 0.0
-    if llm_c and st['llm_grad']:
+    act, act_bytes = 0.0, (2 if precision == 'bf16' else 4)
+    if llm_c:
         c = COMPONENTS[llm_c]['config']
         L, h, V = c['num_hidden_layers'], c['hidden_size'], c['vocab_size']
+    if llm_c and st['llm_grad']:
         per_layer = llm_layer_activation_bytes(llm_c, seq_len, precision)
-        act_bytes = 2 if precision == 'bf16' else 4
         act += (L * seq_len * h * act_bytes + per_layer) if checkpointing else L * per_layer
         act += seq_len * V * (act_bytes + 4)                     # logits + their fp32 copy for the cross-entropy
+    if llm_c and not st['train']:                                # inference: the KV cache, keys and values of every layer
+        act += 2 * L * seq_len * h // c['num_attention_heads'] * c.get('num_key_value_heads', c['num_attention_heads']) * act_bytes
     if st['unet'] is not None:
         total, kept = unet_activation_bytes(*st['unet'], precision)
         act += (kept + total / 8) if checkpointing else total     # checkpointed: block inputs + about one block being recomputed
