@@ -13,8 +13,9 @@ from .decoder import pool_to_tokens
 from .unet_sync import UNET_SYNC, UNetSynchronizer, residual_channels
 
 # %% auto #0
-__all__ = ['sincos_positions', 'drop_condition', 'MMInterleavedHead', 'load_mm_interleaved_parts',
-           'mm_interleaved_parameter_table']
+__all__ = ['MM_PRETRAIN', 'MM_SFT', 'MM_LR_SCALE', 'SWEEP', 'SWEEP_TASKS', 'sincos_positions', 'drop_condition',
+           'MMInterleavedHead', 'load_mm_interleaved_parts', 'mm_interleaved_stages', 'text_losses', 'resampler_model',
+           'resampler_sweep', 'sweep_figure', 'mm_interleaved_parameter_table']
 
 # %% ../nbs/26_mm_interleaved.ipynb #34c26692
 def sincos_positions(n: int, dim: int) -> torch.Tensor:
@@ -195,6 +196,111 @@ def load_mm_interleaved_parts(model, quick: bool = False, cache_dir=None, seed: 
     rec = get_decoder(dream, quick=quick, seed=seed, cache_dir=cache_dir, from_scratch=from_scratch, progress=progress)
     model.load_decoder(dream.decoder)
     return {'decoder': rec['source']}
+
+# %% ../nbs/26_mm_interleaved.ipynb #03f6d129
+from .train import Stage, schedule
+
+MM_PRETRAIN = {'story': 0.4, 'captioning': 0.3, 'text_to_image': 0.3}                        # stories plus pairs
+MM_SFT = {'story': 0.25, 'editing': 0.25, 'segmentation_to_image': 0.2, 'vqa': 0.3}          # the unreleased fine-tuning
+MM_LR_SCALE = {'gate': 10.0, 'sampling_offsets': 0.1}
+
+def mm_interleaved_stages(steps: dict | None = None, batch_size: int = 8, lr: float = 1e-3, image_weight: float = 10.0,
+                          freeze_llm: bool = False, lr_scale: dict | None = None, tasks=None) -> list[Stage]:
+    """MM-Interleaved's `I-pretrain` (stories and pairs) and `II-sft` (stories, editing, segmentation-to-image, VQA; lr / 2).
+    `steps` maps stage name -> steps; `freeze_llm` keeps the LLM frozen in `I-pretrain`, as upstream does with its pretrained
+    Vicuna; `lr_scale` replaces `MM_LR_SCALE`; `tasks`: your data instead of ShapesWorld (see `schedule`)."""
+    s = {'I-pretrain': 300, 'II-sft': 200, **(steps or {})}
+    unknown = set(s) - {'I-pretrain', 'II-sft'}
+    if unknown: raise ValueError(f'mm_interleaved_stages: unknown stages {sorted(unknown)} in steps; the stages are I-pretrain, II-sft')
+    side = ('adapter', 'head', 'layer_context')
+    kw = dict(lm_weight=1.0, image_weight=image_weight, batch_size=batch_size, lr_scale=dict(MM_LR_SCALE if lr_scale is None else lr_scale))
+    return schedule([('I-pretrain', side if freeze_llm else ('llm', *side), MM_PRETRAIN, s['I-pretrain'], dict(lr=lr, **kw)),
+                     ('II-sft', ('llm', *side), MM_SFT, s['II-sft'], dict(lr=lr / 2, **kw))], tasks, 'mm_interleaved_stages')
+
+# %% ../nbs/26_mm_interleaved.ipynb #36af9a39
+import numpy as np, tempfile, time
+import torch.nn.functional as F
+from dataclasses import replace
+from .data import ShapesWorld
+from .evaluate import bootstrap_interval
+from .processor import UnifiedProcessor, recipe_layouts
+from .train import Trainer
+
+@torch.no_grad()
+def text_losses(model, docs: list, batch_size: int = 16) -> np.ndarray:
+    "Each document's mean cross-entropy over its target text tokens, teacher forced (nan for a document without target text)."
+    was, out = model.training, []
+    model.eval()
+    for i in range(0, len(docs), batch_size):
+        b = model.processor(docs[i:i + batch_size])
+        logits, lab = model(**b).logits[:, :-1].float(), b['labels'][:, 1:]
+        keep = lab != -100
+        ce = F.cross_entropy(logits.transpose(1, 2), lab.clamp(min=0), reduction='none') * keep
+        n = keep.sum(1)
+        out += torch.where(n > 0, ce.sum(1) / n.clamp(min=1), torch.nan).tolist()
+    model.train(was)
+    return np.asarray(out)
+
+def resampler_model(n_queries: int, depth: int, seed: int = 0, quick: bool = False):
+    "`mm-interleaved-toy` with a resampler of `n_queries` tokens per image and `depth` layers (the image slots follow), on the shipped parts."
+    c = UnifiedConfig.from_preset('mm-interleaved-toy')
+    slots = {w: {**c.processor[w], 'n_slots': n_queries} for w in ('seen', 'made')}
+    lay = recipe_layouts('mm_interleaved')
+    proc = UnifiedProcessor.for_recipe('mm_interleaved', **{w: replace(lay[w], n_slots=n_queries) for w in ('seen', 'made')})
+    torch.manual_seed(seed)
+    model = UnifiedMLLM(UnifiedConfig.from_preset('mm-interleaved-toy', adapter={'n_queries': n_queries, 'depth': depth},
+                                                  processor=slots), proc)
+    load_mm_interleaved_parts(model, quick=quick, seed=seed)
+    return model
+
+SWEEP = {'full': dict(variants=[(4, 2), (16, 1), (16, 2), (64, 2)], steps=200, batch_size=8, lr=1e-3, n_eval=150),
+         'quick': dict(variants=[(4, 1), (16, 1)], steps=2, batch_size=2, lr=1e-3, n_eval=3)}
+SWEEP_TASKS = {'captioning': 0.5, 'vqa': 0.5}
+
+def resampler_sweep(quick: bool = False, seed: int = 0, progress: bool = False, reference=(16, 2), **overrides) -> dict:
+    """Train `resampler_model` for every (K, depth) of `SWEEP['variants']` on `SWEEP_TASKS` with the same steps and data; score
+    held-out captions and answers (`text_losses`, scenes of another world seed). Each entry has the mean cross-entropy with its
+    interval, per task, and the paired difference to `reference` (negative: better than it)."""
+    unknown = set(overrides) - set(SWEEP['full'])
+    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(SWEEP["full"])}')
+    st = {**SWEEP['quick' if quick else 'full'], **overrides}
+    if quick: reference = tuple(st['variants'][-1])
+    world = ShapesWorld(32, seed + 1)
+    tasks = [t for t in SWEEP_TASKS for _ in range(st['n_eval'])]
+    docs = [world.document(t, i)[0] for t in SWEEP_TASKS for i in range(st['n_eval'])]
+    res, ce_of = {}, {}
+    for k, depth in st['variants']:
+        model = resampler_model(k, depth, seed, quick)
+        stage = Stage('understand', ('llm', 'adapter', 'layer_context'), SWEEP_TASKS, st['steps'], lr=st['lr'], image_weight=0.0,
+                      batch_size=st['batch_size'])
+        with tempfile.TemporaryDirectory() as d: tr = Trainer(model, [stage], d, seed=seed, progress=progress, keep_checkpoints=1).train()
+        ce_of[k, depth] = ce = text_losses(model, docs)
+        res[f'K={k}, depth={depth}'] = {'n_queries': k, 'depth': depth, 'adapter_params': sum(p.numel() for p in model.adapter.parameters()),
+                                       'text_ce': round(float(ce.mean()), 4), 'interval': bootstrap_interval(ce),
+                                       **{f'{t}_ce': round(float(ce[np.asarray(tasks) == t].mean()), 4) for t in SWEEP_TASKS},
+                                       'train_seconds': round(tr.wall['total'], 1)}
+    ref = ce_of[tuple(reference)]
+    for (k, depth), ce in ce_of.items():
+        res[f'K={k}, depth={depth}']['minus_reference'] = [round(float((ce - ref).mean()), 4), bootstrap_interval(ce - ref)]
+    return {'variants': res, 'reference': f'K={reference[0]}, depth={reference[1]}', 'settings': st, 'seed': seed, 'quick': quick}
+
+# %% ../nbs/26_mm_interleaved.ipynb #7c9c8d79
+def sweep_figure(result: dict):
+    "Held-out text cross-entropy per (K, depth) with its interval, and the paired difference to the reference setting."
+    import matplotlib.pyplot as plt
+    v = result['variants']
+    names = list(v)
+    fig, axs = plt.subplots(1, 2, figsize=(10, 3.2))
+    x = np.arange(len(names))
+    for ax, get, title in ((axs[0], lambda r: (r['text_ce'], r['interval']), 'held-out caption + answer CE (lower is better)'),
+                           (axs[1], lambda r: (r['minus_reference'][0], r['minus_reference'][1]), f"minus {result['reference']} (paired)")):
+        m = np.array([get(v[n])[0] for n in names]); lo, hi = (np.array([get(v[n])[1][i] for n in names]) for i in (0, 1))
+        ax.bar(x, m, yerr=[np.clip(m - lo, 0, None), np.clip(hi - m, 0, None)], capsize=4, color=['C0' if n != result['reference'] else 'C1' for n in names])
+        ax.set_xticks(x, [f"K={v[n]['n_queries']}\ndepth {v[n]['depth']}" for n in names]); ax.set_title(title, fontsize=10)
+    axs[1].axhline(0, color='k', lw=0.8)
+    for i, n in enumerate(names): axs[0].text(i, 0.02, f"{v[n]['adapter_params'] / 1e3:.0f}k", ha='center', color='w', fontsize=8)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/26_mm_interleaved.ipynb #80a7dd03
 def mm_interleaved_parameter_table(preset: str = 'mm-interleaved-13b') -> str:

@@ -104,7 +104,7 @@ ABLATION_TRAIN = ('llm', 'adapter', 'head', 'layer_context')
 def ablation_stage(model, st: dict, multi: Dataset) -> Stage:
     "One stage for every variant; the synchronizers' gates get `gate_lr_scale` x lr, their sampling offsets `offset_lr_scale` x."
     names = [n for n, _ in model.named_parameters()]
-    scale = {k: st[f'{w}_lr_scale'] for k, w in (('gate', 'gate'), ('sampling_offsets', 'offset')) if any(k in n for n in names)}
+    scale = {k: st[f'{w}_lr_scale'] for k, w in (('gate', 'gate'), ('sampling_offsets', 'offset')) if any(k in n.split('.') for n in names)}
     return Stage('interleaved', ABLATION_TRAIN, {**ABLATION_TASKS, 'multi_image_vqa': (multi, 0.1)}, st['steps'], lr=st['lr'],
                  lm_weight=1.0, image_weight=model.config.head['image_loss_weight'], batch_size=st['batch_size'], lr_scale=scale)
 

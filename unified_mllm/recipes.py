@@ -74,20 +74,22 @@ def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=Non
     return result
 
 def recipes_figure(result: dict):
-    "Bars: understanding and creation scores per recipe; parameters and training time beside them."
+    "Bars: understanding and creation scores per recipe with their 95% intervals; parameters and training time beside them."
     import matplotlib.pyplot as plt
     names = list(result['recipes'])
     keys = ['caption_accuracy', 'vqa_accuracy', 'edit_accuracy', 'shapes_eval']
     val = lambda e, k: e[k]['overall'] if k == 'shapes_eval' else e[k]
+    ci = lambda e, k: e['intervals'][k]['overall'] if k == 'shapes_eval' else e['intervals'][k]
     fig, axs = plt.subplots(1, 3, figsize=(11, 2.9), gridspec_kw={'width_ratios': [3, 1, 1]})
     x = np.arange(len(keys))
     w = 0.8 / len(names)
     for i, n in enumerate(names):
-        axs[0].bar(x + (i - (len(names) - 1) / 2) * w, [val(result['recipes'][n], k) for k in keys], w, label=n)
+        e = result['recipes'][n]; m = np.array([val(e, k) for k in keys]); lo, hi = (np.array([ci(e, k)[j] for k in keys]) for j in (0, 1))
+        axs[0].bar(x + (i - (len(names) - 1) / 2) * w, m, w, yerr=[np.clip(m - lo, 0, None), np.clip(hi - m, 0, None)], capsize=2, error_kw={'lw': 0.8}, label=n)
     axs[0].set_xticks(x); axs[0].set_xticklabels(keys, fontsize=8); axs[0].set_ylim(0, 1); axs[0].legend(fontsize=8)
     axs[0].set_title(f"same data, {result['settings']['steps']} steps x batch {result['settings']['batch_size']}", fontsize=9)
     axs[1].bar(names, [result['recipes'][n]['params'] / 1e6 for n in names], color=[f'C{i}' for i in range(len(names))]); axs[1].set_title('parameters (M)', fontsize=9)
     axs[2].bar(names, [result['recipes'][n]['train_seconds'] for n in names], color=[f'C{i}' for i in range(len(names))]); axs[2].set_title('training time (s)', fontsize=9)
-    for ax in axs[1:]: ax.tick_params(axis='x', labelsize=7)
+    for ax in axs[1:]: ax.set_xticks(range(len(names)), [n.removesuffix('-toy') for n in names], rotation=35, ha='right', fontsize=7)
     fig.tight_layout()
     return fig

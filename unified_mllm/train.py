@@ -115,7 +115,7 @@ class Stage:
     warmup: float = 0.1               # fraction of steps
     schedule: str = 'cosine'
     weight_decay: float = 0.0
-    lr_scale: dict | None = None      # {parameter group or parameter-name substring: lr multiplier}, e.g. {'sampling_offsets': 0.1}
+    lr_scale: dict | None = None      # {parameter group or a component of parameter names: lr multiplier}, e.g. {'sampling_offsets': 0.1}
 
     def __post_init__(self):
         self.train = tuple(self.train)
@@ -148,16 +148,17 @@ class Stage:
 
 def lr_groups(named: list, stage: Stage, groups: dict) -> list[dict]:
     """AdamW parameter groups for the `(name, parameter)`s a stage trains: each gets `stage.lr` times every `lr_scale` entry
-    it matches (a parameter group by name, else a substring of its name); one group per distinct lr."""
+    it matches (a parameter group by name, else one dotted component of its name: 'gate' is `layer_context.0.gate`, not
+    `mlp.gate_proj`); one group per distinct lr."""
     by, hit = {}, set()
     for n, p in named:
         s = 1.0
         for k, v in stage.lr_scale.items():
-            if _under(n, groups[k]) if k in groups else k in n: s *= v; hit.add(k)
+            if _under(n, groups[k]) if k in groups else k in n.split('.'): s *= v; hit.add(k)
         by.setdefault(s, []).append(p)
     missed = [k for k in stage.lr_scale if k not in hit]
     if missed: raise ValueError(f'Stage {stage.name!r}: lr_scale keys {missed} match no parameter the stage trains; use a parameter '
-                                f'group it trains ({list(stage.train)}) or a substring of a trained parameter name')
+                                f'group it trains ({list(stage.train)}) or a dotted component of a trained parameter name (e.g. sampling_offsets)')
     return [{'params': ps, 'lr': stage.lr * s} for s, ps in by.items()]
 
 # %% ../nbs/12_train.ipynb #b3a84d90
