@@ -122,9 +122,9 @@ class MMInterleavedHead(ImageHead):
         if 'made_positions' not in batch:
             raise ValueError('the UNet-side synchronizer needs each made image\'s place in its document, which a deferred image '
                              'loss over several micro-batches does not keep: train with micro_batches=1 or decoder_calls="micro-batch"')
-        parts = [(batch[px], batch[f'{w}_positions'][:, 0], batch[f'{w}_batch_index'])
+        parts = [(px, batch[f'{w}_positions'][:, 0], batch[f'{w}_batch_index'])
                  for w, px in (('seen', 'pixel_values'), ('made', 'made_pixel_values')) if batch[px].shape[0]]
-        feats = torch.cat([model.vision_tokens(px) for px, _, _ in parts])
+        feats = torch.cat([model.batch_vision_tokens(batch, px) for px, _, _ in parts]).detach()   # (encoded once per batch)
         starts, docs = torch.cat([s for _, s, _ in parts]), torch.cat([d for *_, d in parts])
         mine = batch['made_positions'][:, 0]
         earlier = (docs[None] == batch['made_batch_index'][:, None]) & (starts[None] < mine[:, None])      # [n_made, n_all]

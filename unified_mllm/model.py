@@ -451,11 +451,21 @@ def image_features(self: UnifiedMLLM, pixel_values: torch.Tensor) -> torch.Tenso
     return self.head.image_features(self, pixel_values)
 
 @patch
+def batch_vision_tokens(self: UnifiedMLLM, batch: dict, which: str = 'pixel_values') -> torch.Tensor:
+    """`vision_tokens` of a batch's seen (`'pixel_values'`) or made (`'made_pixel_values'`) images. A batch that carries a
+    `vision_cache` dict (`forward` gives its own one) keeps them there, so the slots, `image_context` and a head's image
+    loss encode each image once."""
+    cache = batch.get('vision_cache')
+    if cache is None: return self.vision_tokens(batch[which])
+    if which not in cache: cache[which] = self.vision_tokens(batch[which])
+    return cache[which]
+
+@patch
 def embed(self: UnifiedMLLM, batch: dict) -> torch.Tensor:
     "`inputs_embeds` of a checked batch: token embeddings, seen slots <- image features, made slots <- head embeddings."
     emb = self.llm.get_input_embeddings()(batch['input_ids'])
     if batch['pixel_values'].shape[0]:
-        feats = self.encode_images(batch['pixel_values']).to(emb.dtype)
+        feats = self.adapter(self.batch_vision_tokens(batch)).to(emb.dtype)
         emb = emb.index_put((batch['seen_batch_index'][:, None], batch['seen_positions']), feats)
     n = batch['made_positions'].shape[0]
     if n:
@@ -476,10 +486,10 @@ def image_context(self: UnifiedMLLM, batch: dict) -> ImageContext | None:
     feats = [batch['pixel_values'].new_zeros(0, self.config.n_vision_tokens, self.config.vision['hidden_size'])]
     where, start = [ids.new_zeros(0)], [ids.new_zeros(0)]     # (no image at all: an empty context)
     if batch['pixel_values'].shape[0]:
-        feats.append(self.vision_tokens(batch['pixel_values'])); where.append(batch['seen_batch_index'])
+        feats.append(self.batch_vision_tokens(batch)); where.append(batch['seen_batch_index'])
         start.append(batch['seen_positions'][:, 0])
     if made:
-        feats.append(self.vision_tokens(batch['made_pixel_values'][made])); where.append(batch['made_batch_index'][made])
+        feats.append(self.batch_vision_tokens(batch, 'made_pixel_values')[made]); where.append(batch['made_batch_index'][made])
         start.append(batch['made_positions'][made, -1] + int(close))
     positions = torch.arange(ids.shape[1], device=dev).expand(ids.shape[0], -1)
     return ImageContext(torch.cat(feats), torch.cat(where), torch.cat(start), positions)
@@ -521,6 +531,7 @@ def forward(self: UnifiedMLLM, input_ids, attention_mask=None, labels=None, pixe
     batch = self.check_batch(dict(input_ids=input_ids, pixel_values=pixel_values, seen_batch_index=seen_batch_index,
                                   seen_positions=seen_positions, seen_from_made=seen_from_made, made_pixel_values=made_pixel_values,
                                   made_batch_index=made_batch_index, made_positions=made_positions))
+    batch['vision_cache'] = {}                      # each image through the vision tower once (`batch_vision_tokens`)
     emb = self.embed(batch)
     h = self.run_backbone(emb, self.image_context(batch), attention_mask=attention_mask).last_hidden_state
     logits = self.llm.get_output_embeddings()(h)
