@@ -8,7 +8,7 @@ import ctypes, os, shutil, uuid
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['atomic_write', 'save_figure', 'chapter_figure']
+__all__ = ['atomic_write', 'save_figure', 'chapter_figure', 'reproduction_settings']
 
 # %% ../nbs/00a_files.ipynb #9cf15dbf
 def _fsync(path: Path):
@@ -55,3 +55,11 @@ def chapter_figure(fig, name: str, folder='images', dpi: int = 110) -> Path | No
     "Write `fig` as `folder/name.png` (relative to the notebook's folder, `nbs/`) with `save_figure`; under test (`IN_TEST` set) write nothing and return None."
     if os.environ.get('IN_TEST'): return None
     return save_figure(fig, Path(folder) / f'{name}.png', dpi=dpi)
+
+# %% ../nbs/00a_files.ipynb #a890f290
+def reproduction_settings(table: dict, quick: bool = False, overrides: dict | None = None) -> dict:
+    "`table['quick']` (or `table['full']`) with `overrides` replacing entries; an unknown override raises, naming the settings."
+    overrides = overrides or {}
+    unknown = set(overrides) - set(table['full'])
+    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(table["full"])}')
+    return {**table['quick' if quick else 'full'], **overrides}

@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 import torch
-from .files import atomic_write, save_figure, chapter_figure
+from .files import atomic_write, save_figure, chapter_figure, reproduction_settings
 from .model import UnifiedMLLM
 from .config import UnifiedConfig
 from .train import Stage, Trainer
@@ -97,9 +97,7 @@ def reproduce_illume_tokenizer(out_dir, quick: bool = False, seed: int = 0, cach
     evaluated every `eval_every` steps. Writes `illume_tokenizer.json` and `illume_tokenizer.png`; `overrides` change
     `CONVERGENCE`."""
     import matplotlib.pyplot as plt
-    unknown = set(overrides) - set(CONVERGENCE['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(CONVERGENCE["full"])}')
-    st = {**CONVERGENCE['quick' if quick else 'full'], **overrides}
+    st = reproduction_settings(CONVERGENCE, quick, overrides)
     if st['steps'] % st['eval_every']: raise ValueError(f"steps={st['steps']} must be a multiple of eval_every={st['eval_every']}")
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()

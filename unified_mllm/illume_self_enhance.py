@@ -14,7 +14,7 @@ from .data import shapes_eval_prompts, relation_holds
 from .documents import Text, Img, doc_to_row, DOCUMENT_FEATURES
 from .eval import spec_satisfied, spec_size, get_judge
 from .evaluate import evaluate, bootstrap_interval
-from .files import atomic_write, save_figure
+from .files import atomic_write, save_figure, reproduction_settings
 from .generate import text_to_image, answer, made_images, generated_text
 from .train import Stage, Trainer
 
@@ -162,9 +162,7 @@ def reproduce_illume_self_enhance(out_dir, quick: bool = False, seed: int = 0, c
     import matplotlib.pyplot as plt
     from unified_mllm.model import UnifiedMLLM
     from unified_mllm.illume import illume_stages, load_illume_parts
-    unknown = set(overrides) - set(SELF_ENHANCE['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(SELF_ENHANCE["full"])}')
-    st = {**SELF_ENHANCE['quick' if quick else 'full'], **overrides}
+    st = reproduction_settings(SELF_ENHANCE, quick, overrides)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     say = (lambda s: print(s, flush=True)) if progress else (lambda s: None)
     t_all, wall = time.time(), {}

@@ -223,6 +223,7 @@ import torch.nn.functional as F
 from dataclasses import replace
 from .data import ShapesWorld
 from .evaluate import bootstrap_interval
+from .files import reproduction_settings
 from .processor import UnifiedProcessor, recipe_layouts
 from .train import Trainer
 
@@ -261,9 +262,7 @@ def resampler_sweep(quick: bool = False, seed: int = 0, progress: bool = False, 
     """Train `resampler_model` for every (K, depth) of `SWEEP['variants']` on `SWEEP_TASKS` with the same steps and data; score
     held-out captions and answers (`text_losses`, scenes of another world seed). Each entry has the mean cross-entropy with its
     interval, per task, and the paired difference to `reference` (negative: better than it)."""
-    unknown = set(overrides) - set(SWEEP['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(SWEEP["full"])}')
-    st = {**SWEEP['quick' if quick else 'full'], **overrides}
+    st = reproduction_settings(SWEEP, quick, overrides)
     if quick: reference = tuple(st['variants'][-1])
     world = ShapesWorld(32, seed + 1)
     tasks = [t for t in SWEEP_TASKS for _ in range(st['n_eval'])]

@@ -13,7 +13,7 @@ from .data import ShapesWorld, rng_for, random_scene, vqa_question, untouched_ma
 from .documents import Text, Img, doc_to_row, DOCUMENT_FEATURES
 from .eval import get_judge, normalize_answer
 from .evaluate import apply_instruction, bootstrap_interval
-from .files import atomic_write, save_figure
+from .files import atomic_write, save_figure, reproduction_settings
 from .generate import edit, generate, made_images, generated_text
 from .processor import image_to_pixels
 from .puma_tasks import edit_items, masked_psnr
@@ -117,9 +117,7 @@ def reproduce_mm_interleaved_ablation(out_dir, quick: bool = False, seed: int = 
     import matplotlib.pyplot as plt
     from unified_mllm.model import UnifiedMLLM
     from unified_mllm.mm_interleaved import load_mm_interleaved_parts
-    unknown = set(overrides) - set(ABLATION['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(ABLATION["full"])}')
-    st = {**ABLATION['quick' if quick else 'full'], **overrides}
+    st = reproduction_settings(ABLATION, quick, overrides)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     say = (lambda s: print(s, flush=True)) if progress else (lambda s: None)
     t_all, res, shown = time.time(), {}, {}

@@ -12,7 +12,7 @@ from .data import ShapesWorld
 from .encoder import (VisionEncoder, get_toy_encoder, images_to_tensor, tensor_to_images, default_cache_dir)
 from .multigranular import pyramid, scale_token_counts
 from .decoder import FeatureDecoderPipeline, build_decoder, train_decoder, pool_to_tokens
-from .files import atomic_write, save_figure
+from .files import atomic_write, save_figure, reproduction_settings
 
 # %% auto #0
 __all__ = ['EVAL_START', 'GRANULARITY_SETTINGS', 'DECODER_ARCH', 'PUMA_TABLE1', 'shapes_images', 'scale_features',
@@ -263,9 +263,7 @@ def reproduce_puma_granularity(out_dir, quick: bool = False, seed: int = 0, cach
     from unified_mllm.eval import get_judge
     t0 = time.time()
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    unknown = set(overrides) - set(GRANULARITY_SETTINGS['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(GRANULARITY_SETTINGS["full"])}')
-    st = {**GRANULARITY_SETTINGS['quick' if quick else 'full'], **overrides}
+    st = reproduction_settings(GRANULARITY_SETTINGS, quick, overrides)
     encoder = get_toy_encoder(cache_dir, quick=quick, seed=seed, verbose=progress, from_scratch=from_scratch)
     judge = get_judge(cache_dir)
     train = {k: v for k, v in overrides.items() if k in ('n_train', 'steps', 'batch_size', 'lr', 'feature_noise')}

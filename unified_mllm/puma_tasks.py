@@ -12,7 +12,7 @@ from .model import UnifiedMLLM
 from .puma import generate_features, decode_scales, load_puma_parts, puma_stages
 from .train import Trainer
 from .documents import Text, Img
-from .files import atomic_write, save_figure
+from .files import atomic_write, save_figure, reproduction_settings
 
 # %% auto #0
 __all__ = ['TASK_SETTINGS', 'masked_psnr', 'edit_items', 'edit_verdicts', 'evaluate_tasks', 'tasks_figure', 'task_metrics_figure',
@@ -160,9 +160,7 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
     import matplotlib.pyplot as plt
     from unified_mllm.eval import get_judge
     t_all = time.time()
-    unknown = set(overrides) - set(TASK_SETTINGS['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(TASK_SETTINGS["full"])}')
-    st = {**TASK_SETTINGS['quick' if quick else 'full'], **overrides}
+    st = reproduction_settings(TASK_SETTINGS, quick, overrides)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = UnifiedMLLM.from_preset('puma-toy')

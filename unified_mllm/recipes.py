@@ -15,7 +15,7 @@ from .mm_interleaved import load_mm_interleaved_parts
 from .train import Stage, Trainer, group_of, get_decoder
 from .encoder import get_toy_encoder
 from .evaluate import evaluate
-from .files import atomic_write, save_figure
+from .files import atomic_write, save_figure, reproduction_settings
 
 # %% auto #0
 __all__ = ['RECIPE_SETTINGS', 'RECIPE_TASKS', 'RECIPE_TRAIN', 'RECIPE_PARTS', 'reproduce_recipes', 'recipes_figure']
@@ -46,9 +46,7 @@ def reproduce_recipes(out_dir, quick: bool = False, seed: int = 0, cache_dir=Non
     """DreamLLM-toy, PUMA-toy, ILLUME-toy and MM-Interleaved-toy on the same data and budget: writes `recipes.json` (one entry per recipe with the quickstart's
     metric keys, `params` and `train_seconds`) and `recipes.png`. `overrides` change `RECIPE_SETTINGS`."""
     import matplotlib.pyplot as plt
-    unknown = set(overrides) - set(RECIPE_SETTINGS['full'])
-    if unknown: raise ValueError(f'unknown settings {sorted(unknown)}; the settings are {list(RECIPE_SETTINGS["full"])}')
-    st = {**RECIPE_SETTINGS['quick' if quick else 'full'], **overrides}
+    st = reproduction_settings(RECIPE_SETTINGS, quick, overrides)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     t_all, entries = time.time(), {}
     for name, (groups, image_weight) in RECIPE_TRAIN.items():
