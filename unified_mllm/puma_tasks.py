@@ -67,14 +67,15 @@ def _task_prompts(world, task: str, n: int) -> tuple:
     return prompts, target, before, [m.objects for m in made], [meta for _, meta in docs]
 
 @torch.no_grad()
-def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict]:
-    "Per task and scale, the metrics above; and the decodes for the figure."
+def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict, dict]:
+    """Per task and scale, the metrics above; the decodes for the figure; and per task with a target the PSNRs of an all-black
+    image, ShapesWorld's background: the floor a decode must beat, since a blank decode already scores it."""
     from unified_mllm.data import ShapesWorld, shapes_eval_prompts, untouched_mask
     from unified_mllm.eval import shapes_eval, diversity, psnr
     world = ShapesWorld(model.config.image_size, seed + 10_000)
     scales = model.decoder.scales('all')
     kw = dict(guidance_scale=st['guidance_scale'], num_inference_steps=st['sample_steps'])
-    res, shown = {}, {}
+    res, shown, blank = {}, {}, {}
     sp = shapes_eval_prompts(st['n_per_category'], seed + 10_000)
     feats = generate_features(model, [[Text(p['prompt'])] for p in sp])
     a, b = decode_scales(model, feats, scales, seed, **kw), decode_scales(model, feats, scales, seed + 1, **kw)
@@ -91,6 +92,9 @@ def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict]:
             keep = torch.ones(n, S, S, dtype=torch.bool)
             for i, m in enumerate(meta): x0, y0, x1, y1 = m['box']; keep[i, y0:y1, x0:x1] = False
         else: keep = None
+        black = torch.zeros_like(target)                          # black in [0, 1], compared with to01(target)
+        blank[task] = {'psnr': float(psnr(black, to01(target)).clamp(max=100).mean())}
+        if keep is not None: blank[task]['psnr_untouched'] = float(masked_psnr(black, to01(target), keep).mean())
         res[task] = {}
         for s in scales:
             img = to01(px[s])
@@ -100,7 +104,7 @@ def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict]:
             if keep is not None: r['psnr_untouched'] = float(masked_psnr(img, to01(target), keep).mean())
             res[task][s] = r
         shown[task] = (prompts, target, px, None)
-    return res, shown
+    return res, shown, blank
 
 # %% ../nbs/17_puma_tasks.ipynb #b7eb9498
 def tasks_figure(shown: dict, n: int = 3, panel: float = 1.0):
@@ -144,7 +148,10 @@ def task_metrics_figure(result: dict):
         ax.set_ylim(-0.02, 1.02); ax.set_xscale('log', base=4); ax.set_xticks(sc); ax.set_xticklabels([str(s) for s in sc])
         ax.set_xlabel('decoded scale (tokens)'); ax.set_title(task, fontsize=9)
         ax2 = ax.twinx()
-        for k in [k for k in next(iter(per.values())) if 'psnr' in k]: ax2.plot(sc, [per[s][k] for s in per], 's--', alpha=0.6, label=k + ' (dB)')
+        for k in [k for k in next(iter(per.values())) if 'psnr' in k]:
+            line, = ax2.plot(sc, [per[s][k] for s in per], 's--', alpha=0.6, label=k + ' (dB)')
+            floor = result.get('blank', {}).get(task, {}).get(k)       # what an all-black image scores
+            if floor is not None: ax2.axhline(floor, color=line.get_color(), ls=':', lw=1, label=k + ', black image')
         h1, l1 = ax.get_legend_handles_labels(); h2, l2 = ax2.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2, fontsize=6, loc='upper left')
     fig.tight_layout()
@@ -173,7 +180,7 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
     wall.update({k: v for k, v in tr.wall.items() if k != 'total'})
     model.save_pretrained(out / 'model')
     judge = get_judge(cache_dir)
-    t0 = time.time(); tasks, shown = evaluate_tasks(model, judge, st, seed); wall['eval'] = time.time() - t0
+    t0 = time.time(); tasks, shown, blank = evaluate_tasks(model, judge, st, seed); wall['eval'] = time.time() - t0
     losses = {}
     for s in stages:
         h = [r for r in tr.history if r['stage'] == s.name]
@@ -181,7 +188,7 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
         mean = lambda rs, key: round(float(np.mean([r[key] for r in rs])), 4)
         losses[s.name] = {'lm_start': mean(h[:k], 'lm_loss'), 'lm_end': mean(h[-k:], 'lm_loss'),
                           'image_start': mean(h[:k], 'image_loss'), 'image_end': mean(h[-k:], 'image_loss')}
-    result = {'tasks': {t: {str(s): v for s, v in per.items()} for t, per in tasks.items()}, 'losses': losses,
+    result = {'tasks': {t: {str(s): v for s, v in per.items()} for t, per in tasks.items()}, 'blank': blank, 'losses': losses,
               'settings': st, 'quick': quick, 'seed': seed, 'scales': model.decoder.scales('all'),
               'decoders': {str(n): r.get('final_loss') for n, r in parts['decoder_records'].items()},
               'torch_threads': torch.get_num_threads()}
@@ -200,8 +207,10 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
 def tasks_table(result: dict) -> str:
     "The reproduction's numbers as a markdown table: one row per task and metric, one column per scale."
     sc = [str(s) for s in result['scales']]
-    lines = ['| task | metric | ' + ' | '.join(f'{s} tok' for s in sc) + ' |', '|---|---|' + '---|' * len(sc)]
+    blank = result.get('blank', {})
+    lines = ['| task | metric | ' + ' | '.join(f'{s} tok' for s in sc) + ' | black image |', '|---|---|' + '---|' * (len(sc) + 1)]
     for task, per in result['tasks'].items():
         for k in per[sc[0]]:
-            lines.append(f'| {task} | {k} | ' + ' | '.join(f'{per[s][k]:.3f}' if 'psnr' not in k else f'{per[s][k]:.2f}' for s in sc) + ' |')
+            fmt, b = (lambda v: f'{v:.2f}') if 'psnr' in k else (lambda v: f'{v:.3f}'), blank.get(task, {}).get(k)
+            lines.append(f'| {task} | {k} | ' + ' | '.join(fmt(per[s][k]) for s in sc) + f" | {'' if b is None else fmt(b)} |")
     return '\n'.join(lines)
