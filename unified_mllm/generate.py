@@ -28,6 +28,7 @@ class GenerationContext:
         "Run a prompt document (text and seen images) as the start of the sequence; returns its last hidden states."
         m = self.model
         batch = m.check_batch(dict(m.processor([list(document)])))
+        batch['vision_cache'] = {}                   # the slots and the layer context share one encoding of each image
         self.images = m.image_context(batch)
         return self.step(m.embed(batch))
 
@@ -60,12 +61,15 @@ class GenerationContext:
         emb = m.llm.get_input_embeddings()
         tok = lambda k: [emb(torch.tensor([[t[k]]], device=m.device))] if t[k] is not None else []
         opening = tok('seen_open')
-        if self.images is not None: self.images = self.images.add(m.vision_tokens(seen), self.length + len(opening))
-        return self.step(torch.cat(opening + [m.encode_images(seen).to(emb.weight.dtype)] + tok('seen_close'), 1))
+        v = m.vision_tokens(seen)                    # once, for the slots and the layer context
+        if self.images is not None: self.images = self.images.add(v, self.length + len(opening))
+        return self.step(torch.cat(opening + [m.adapter(v).to(emb.weight.dtype)] + tok('seen_close'), 1))
 
-    def add_made(self, pixels: torch.Tensor):
-        "Register a made image whose block just ended (it is in the sequence already): the tokens that follow may read it."
-        if self.images is not None: self.images = self.images.add(self.model.vision_tokens(pixels), self.length - 1)
+    def add_made(self, pixels: torch.Tensor, tokens: torch.Tensor | None = None):
+        """Register a made image whose block just ended (it is in the sequence already): the tokens that follow may read it.
+        `tokens`: its `vision_tokens`, if the caller has them already."""
+        if self.images is None: return
+        self.images = self.images.add(self.model.vision_tokens(pixels) if tokens is None else tokens, self.length - 1)
 
 def text_mask(model) -> torch.Tensor:
     "Bool `[vocab]`: True where the generator may emit a token: the tokenizer's tokens but those the head blocks (`blocked_tokens`)."

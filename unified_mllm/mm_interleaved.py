@@ -179,8 +179,9 @@ def sample(self: MMInterleavedHead, model, cond, *, generator=None, guidance_sca
 @patch
 def reinsert(self: MMInterleavedHead, model, ctx, pixels):
     "Append the made image's resampled tokens after its `<img>` (its block, as in training); the tokens after it may read it."
-    ctx.step(model.encode_images(pixels).to(model.dtype))
-    ctx.add_made(pixels)
+    v = model.vision_tokens(pixels)                  # once, for its slots and for the synchronizer
+    ctx.step(model.adapter(v).to(model.dtype))
+    ctx.add_made(pixels, v)
     return ctx.last
 
 # %% ../nbs/26_mm_interleaved.ipynb #a32e0992
