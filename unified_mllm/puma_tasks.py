@@ -15,8 +15,8 @@ from .documents import Text, Img
 from .files import atomic_write, save_figure, reproduction_settings
 
 # %% auto #0
-__all__ = ['TASK_SETTINGS', 'masked_psnr', 'edit_items', 'edit_verdicts', 'evaluate_tasks', 'tasks_figure', 'task_metrics_figure',
-           'reproduce_puma_tasks', 'tasks_table']
+__all__ = ['TASK_SETTINGS', 'masked_psnr', 'edit_items', 'edit_verdicts', 'feature_errors', 'evaluate_tasks', 'tasks_figure',
+           'task_metrics_figure', 'reproduce_puma_tasks', 'tasks_table']
 
 # %% ../nbs/17_puma_tasks.ipynb #e703bdfd
 TASK_SETTINGS = {
@@ -54,6 +54,20 @@ def edit_verdicts(readings: list, before: list, after: list) -> dict:
     mean = lambda v: float(np.mean(v)) if v else 0.0
     return {k: mean([x for x in v if x is not None]) for k, v in items.items()}
 
+# %% ../nbs/17_puma_tasks.ipynb #1d29ef42
+@torch.no_grad()
+def feature_errors(model, predicted: torch.Tensor, target: torch.Tensor, seen: torch.Tensor | None = None) -> dict:
+    """Per scale (tokens), the MSE between the pyramids of the `target` images `[n, 3, S, S]` and: the `predicted` pyramids
+    `[n, T, d]`, the `seen` input images' (copying the input), and the targets' mean pyramid (the best constant)."""
+    true = model.image_features(target)
+    refs = {'predicted': predicted, 'mean': true.mean(0, keepdim=True).expand_as(true)}
+    if seen is not None: refs['input'] = model.image_features(seen)
+    out, start = {}, 0
+    for n in model.decoder.scales('all'):
+        sl = slice(start, start + n); start += n
+        out[n] = {k: float(((v[:, sl].float() - true[:, sl].float()) ** 2).mean()) for k, v in refs.items()}
+    return out
+
 # %% ../nbs/17_puma_tasks.ipynb #ef2e50b3
 def _task_prompts(world, task: str, n: int) -> tuple:
     "(prompt documents, target images [-1, 1], before objects, after objects, meta) of `n` held-out samples of `task`."
@@ -68,14 +82,16 @@ def _task_prompts(world, task: str, n: int) -> tuple:
 
 @torch.no_grad()
 def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict, dict]:
-    """Per task and scale, the metrics above; the decodes for the figure; and per task with a target the PSNRs of an all-black
-    image, ShapesWorld's background: the floor a decode must beat, since a blank decode already scores it."""
+    """Per task and scale, the metrics above; the decodes for the figure; and references for the tasks with a target:
+    `blank`, the PSNRs of an all-black image (ShapesWorld's background: the floor a decode must beat, since a blank
+    decode already scores it), and `feature_mse`, the `feature_errors` of the predicted pyramids."""
     from unified_mllm.data import ShapesWorld, shapes_eval_prompts, untouched_mask
     from unified_mllm.eval import shapes_eval, diversity, psnr
+    from unified_mllm.processor import image_to_pixels
     world = ShapesWorld(model.config.image_size, seed + 10_000)
     scales = model.decoder.scales('all')
     kw = dict(guidance_scale=st['guidance_scale'], num_inference_steps=st['sample_steps'])
-    res, shown, blank = {}, {}, {}
+    res, shown, blank, fmse = {}, {}, {}, {}
     sp = shapes_eval_prompts(st['n_per_category'], seed + 10_000)
     feats = generate_features(model, [[Text(p['prompt'])] for p in sp])
     a, b = decode_scales(model, feats, scales, seed, **kw), decode_scales(model, feats, scales, seed + 1, **kw)
@@ -85,7 +101,10 @@ def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict, d
     shown['text_to_image'] = ([p['prompt'] for p in sp], None, a, b)
     for task, n in (('editing', st['n_edit']), ('colorization', st['n_cond']), ('inpainting', st['n_cond'])):
         prompts, target, before, after, meta = _task_prompts(world, task, n)
-        px = decode_scales(model, generate_features(model, prompts), scales, seed, **kw)
+        feats = generate_features(model, prompts)
+        px = decode_scales(model, feats, scales, seed, **kw)
+        seen = torch.stack([image_to_pixels(next(s for s in p if isinstance(s, Img)).image, world.size) for p in prompts])
+        fmse[task] = feature_errors(model, feats, target, seen)
         S = target.shape[-1]
         if task == 'editing': keep = torch.from_numpy(np.stack([untouched_mask(bf, af, S) for bf, af in zip(before, after)]))
         elif task == 'inpainting':
@@ -104,7 +123,7 @@ def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict, d
             if keep is not None: r['psnr_untouched'] = float(masked_psnr(img, to01(target), keep).mean())
             res[task][s] = r
         shown[task] = (prompts, target, px, None)
-    return res, shown, blank
+    return res, shown, {'blank': blank, 'feature_mse': fmse}
 
 # %% ../nbs/17_puma_tasks.ipynb #b7eb9498
 def tasks_figure(shown: dict, n: int = 3, panel: float = 1.0):
@@ -137,10 +156,10 @@ def tasks_figure(shown: dict, n: int = 3, panel: float = 1.0):
     return fig
 
 def task_metrics_figure(result: dict):
-    "One panel per task: its metrics against the decoded scale."
+    "One panel per task: its metrics against the decoded scale; and, if the result has them, the pyramids' feature errors."
     import matplotlib.pyplot as plt
-    tasks = result['tasks']
-    fig, axs = plt.subplots(1, len(tasks), figsize=(3.3 * len(tasks), 2.8), squeeze=False)
+    tasks, fmse = result['tasks'], result.get('feature_mse', {})
+    fig, axs = plt.subplots(1, len(tasks) + bool(fmse), figsize=(3.3 * (len(tasks) + bool(fmse)), 2.8), squeeze=False)
     for ax, (task, per) in zip(axs[0], tasks.items()):
         sc = [int(s) for s in per]
         keys = [k for k in next(iter(per.values())) if 'psnr' not in k]
@@ -154,6 +173,15 @@ def task_metrics_figure(result: dict):
             if floor is not None: ax2.axhline(floor, color=line.get_color(), ls=':', lw=1, label=k + ', black image')
         h1, l1 = ax.get_legend_handles_labels(); h2, l2 = ax2.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2, fontsize=6, loc='upper left')
+    if fmse:
+        ax = axs[0, -1]
+        for i, (task, per) in enumerate(fmse.items()):
+            sc = [int(s) for s in per]
+            ax.plot(sc, [per[s]['predicted'] for s in per], 'o-', color=f'C{i}', label=f'{task}: predicted')
+            ax.plot(sc, [per[s]['input'] for s in per], 's:', color=f'C{i}', alpha=0.7, label=f'{task}: copy the input')
+        ax.set_xscale('log', base=4); ax.set_yscale('log'); ax.set_xticks(sc); ax.set_xticklabels([str(s) for s in sc])
+        ax.set_xlabel('scale (tokens)'); ax.set_title('pyramid MSE to the target (lower is better)', fontsize=9)
+        ax.legend(fontsize=6, loc='upper left')
     fig.tight_layout()
     return fig
 
@@ -180,7 +208,7 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
     wall.update({k: v for k, v in tr.wall.items() if k != 'total'})
     model.save_pretrained(out / 'model')
     judge = get_judge(cache_dir)
-    t0 = time.time(); tasks, shown, blank = evaluate_tasks(model, judge, st, seed); wall['eval'] = time.time() - t0
+    t0 = time.time(); tasks, shown, refs = evaluate_tasks(model, judge, st, seed); wall['eval'] = time.time() - t0
     losses = {}
     for s in stages:
         h = [r for r in tr.history if r['stage'] == s.name]
@@ -188,7 +216,8 @@ def reproduce_puma_tasks(out_dir, quick: bool = False, seed: int = 0, cache_dir=
         mean = lambda rs, key: round(float(np.mean([r[key] for r in rs])), 4)
         losses[s.name] = {'lm_start': mean(h[:k], 'lm_loss'), 'lm_end': mean(h[-k:], 'lm_loss'),
                           'image_start': mean(h[:k], 'image_loss'), 'image_end': mean(h[-k:], 'image_loss')}
-    result = {'tasks': {t: {str(s): v for s, v in per.items()} for t, per in tasks.items()}, 'blank': blank, 'losses': losses,
+    result = {'tasks': {t: {str(s): v for s, v in per.items()} for t, per in tasks.items()}, 'blank': refs['blank'],
+              'feature_mse': {t: {str(s): v for s, v in per.items()} for t, per in refs['feature_mse'].items()}, 'losses': losses,
               'settings': st, 'quick': quick, 'seed': seed, 'scales': model.decoder.scales('all'),
               'decoders': {str(n): r.get('final_loss') for n, r in parts['decoder_records'].items()},
               'torch_threads': torch.get_num_threads()}
@@ -213,4 +242,6 @@ def tasks_table(result: dict) -> str:
         for k in per[sc[0]]:
             fmt, b = (lambda v: f'{v:.2f}') if 'psnr' in k else (lambda v: f'{v:.3f}'), blank.get(task, {}).get(k)
             lines.append(f'| {task} | {k} | ' + ' | '.join(fmt(per[s][k]) for s in sc) + f" | {'' if b is None else fmt(b)} |")
+    for task, per in result.get('feature_mse', {}).items():            # the pyramids' errors, against copying the input
+        for k in per[sc[0]]: lines.append(f'| {task} | feature MSE, {k} | ' + ' | '.join(f'{per[s][k]:.3f}' for s in sc) + ' | |')
     return '\n'.join(lines)
