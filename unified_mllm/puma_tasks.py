@@ -15,8 +15,8 @@ from .documents import Text, Img
 from .files import atomic_write, save_figure, reproduction_settings
 
 # %% auto #0
-__all__ = ['TASK_SETTINGS', 'masked_psnr', 'edit_items', 'edit_verdicts', 'feature_errors', 'evaluate_tasks', 'tasks_figure',
-           'task_metrics_figure', 'reproduce_puma_tasks', 'tasks_table']
+__all__ = ['TASK_SETTINGS', 'masked_psnr', 'edit_items', 'edit_verdicts', 'teacher_forced_features', 'feature_errors',
+           'evaluate_tasks', 'tasks_figure', 'task_metrics_figure', 'reproduce_puma_tasks', 'tasks_table']
 
 # %% ../nbs/17_puma_tasks.ipynb #e703bdfd
 TASK_SETTINGS = {
@@ -56,11 +56,20 @@ def edit_verdicts(readings: list, before: list, after: list) -> dict:
 
 # %% ../nbs/17_puma_tasks.ipynb #1d29ef42
 @torch.no_grad()
-def feature_errors(model, predicted: torch.Tensor, target: torch.Tensor, seen: torch.Tensor | None = None) -> dict:
+def teacher_forced_features(model, docs: list) -> torch.Tensor:
+    "The pyramids `[n, T, d]` the head predicts for the made images of whole documents, each token given the true ones before it."
+    b = model.check_batch(dict(model.processor(docs)))
+    return model.head.condition(model(**b, defer_image_loss=True).made_hidden)
+
+@torch.no_grad()
+def feature_errors(model, predicted: torch.Tensor, target: torch.Tensor, seen: torch.Tensor | None = None,
+                   teacher_forced: torch.Tensor | None = None) -> dict:
     """Per scale (tokens), the MSE between the pyramids of the `target` images `[n, 3, S, S]` and: the `predicted` pyramids
-    `[n, T, d]`, the `seen` input images' (copying the input), and the targets' mean pyramid (the best constant)."""
+    `[n, T, d]`, the `teacher_forced` ones, the `seen` input images' (copying the input), and the targets' mean pyramid
+    (the best constant)."""
     true = model.image_features(target)
     refs = {'predicted': predicted, 'mean': true.mean(0, keepdim=True).expand_as(true)}
+    if teacher_forced is not None: refs['teacher_forced'] = teacher_forced
     if seen is not None: refs['input'] = model.image_features(seen)
     out, start = {}, 0
     for n in model.decoder.scales('all'):
@@ -104,7 +113,8 @@ def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict, d
         feats = generate_features(model, prompts)
         px = decode_scales(model, feats, scales, seed, **kw)
         seen = torch.stack([image_to_pixels(next(s for s in p if isinstance(s, Img)).image, world.size) for p in prompts])
-        fmse[task] = feature_errors(model, feats, target, seen)
+        tf = teacher_forced_features(model, [world.document(task, i)[0] for i in range(n)])
+        fmse[task] = feature_errors(model, feats, target, seen, teacher_forced=tf)
         S = target.shape[-1]
         if task == 'editing': keep = torch.from_numpy(np.stack([untouched_mask(bf, af, S) for bf, af in zip(before, after)]))
         elif task == 'inpainting':
@@ -159,7 +169,8 @@ def task_metrics_figure(result: dict):
     "One panel per task: its metrics against the decoded scale; and, if the result has them, the pyramids' feature errors."
     import matplotlib.pyplot as plt
     tasks, fmse = result['tasks'], result.get('feature_mse', {})
-    fig, axs = plt.subplots(1, len(tasks) + bool(fmse), figsize=(3.3 * (len(tasks) + bool(fmse)), 2.8), squeeze=False)
+    fig, axs = plt.subplots(1, len(tasks) + bool(fmse), figsize=(3.3 * (len(tasks) + bool(fmse)) + 1.6 * bool(fmse), 2.8),
+                            squeeze=False)
     for ax, (task, per) in zip(axs[0], tasks.items()):
         sc = [int(s) for s in per]
         keys = [k for k in next(iter(per.values())) if 'psnr' not in k]
@@ -178,10 +189,12 @@ def task_metrics_figure(result: dict):
         for i, (task, per) in enumerate(fmse.items()):
             sc = [int(s) for s in per]
             ax.plot(sc, [per[s]['predicted'] for s in per], 'o-', color=f'C{i}', label=f'{task}: predicted')
+            if 'teacher_forced' in per[str(sc[0])]:
+                ax.plot(sc, [per[s]['teacher_forced'] for s in per], '^--', color=f'C{i}', alpha=0.7, label=f'{task}: teacher forced')
             ax.plot(sc, [per[s]['input'] for s in per], 's:', color=f'C{i}', alpha=0.7, label=f'{task}: copy the input')
         ax.set_xscale('log', base=4); ax.set_yscale('log'); ax.set_xticks(sc); ax.set_xticklabels([str(s) for s in sc])
         ax.set_xlabel('scale (tokens)'); ax.set_title('pyramid MSE to the target (lower is better)', fontsize=9)
-        ax.legend(fontsize=6, loc='upper left')
+        ax.legend(fontsize=6, loc='center left', bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     return fig
 
