@@ -21,8 +21,8 @@ from .train import Stage, Trainer
 
 # %% auto #0
 __all__ = ['ORDINALS', 'ABLATION', 'VARIANTS', 'ABLATION_TASKS', 'ABLATION_TRAIN', 'ABLATION_METRICS', 'PSNR_METRICS',
-           'multi_image_vqa', 'multi_image_dataset', 'draw_story', 'ablation_scores', 'ablation_stage',
-           'reproduce_mm_interleaved_ablation', 'ablation_table', 'ablation_figure']
+           'multi_image_vqa', 'multi_image_dataset', 'draw_story', 'held_out_edits', 'ablation_scores',
+           'ablation_stage', 'reproduce_mm_interleaved_ablation', 'ablation_table', 'ablation_figure']
 
 # %% ../nbs/27_mm_interleaved_ablation.ipynb #768343ae
 ORDINALS = ('first', 'second', 'third')
@@ -55,16 +55,20 @@ def draw_story(model, doc: list, seed: int = 0, sample_steps: int = 10) -> tuple
         if j < len(steps): gen = gen + [Text(steps[j], 'target')]
     return gen, steps
 
+def held_out_edits(world: ShapesWorld, n: int) -> tuple[list, torch.Tensor]:
+    "The first `n` editing documents of `world` and the masks `[n, S, S]` of the pixels each edit must leave unchanged."
+    ed = [world.document('editing', i)[0] for i in range(n)]
+    return ed, torch.from_numpy(np.stack([untouched_mask(d[0].objects, d[2].objects, world.size) for d in ed]))
+
 @torch.no_grad()
 def ablation_scores(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict]:
     "Editing, story and multi-image scores of `model` on held-out ShapesWorld (each with its 95% interval); and examples."
     world = ShapesWorld(model.config.image_size, seed + 10_000)
     S, hits, shown = model.config.image_size, {}, {}
-    ed = [world.document('editing', i)[0] for i in range(st['n_edits'])]
+    ed, keep = held_out_edits(world, st['n_edits'])
     outs = edit(model, [d[0].image for d in ed], [d[1].text for d in ed], num_inference_steps=st['sample_steps'], seed=seed)
     imgs = [made_images(o)[0] for o in outs]
     items = edit_items(judge.predict(imgs), [d[0].objects for d in ed], [d[2].objects for d in ed])
-    keep = torch.from_numpy(np.stack([untouched_mask(d[0].objects, d[2].objects, S) for d in ed]))
     hits.update({f'edit_{k}': [x for x in v if x is not None] for k, v in items.items()})
     hits['edit_psnr_untouched'] = masked_psnr(_px(imgs), _px([d[2].image for d in ed]), keep).tolist()
     shown['edits'] = outs[:4]

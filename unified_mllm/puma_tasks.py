@@ -79,7 +79,8 @@ def feature_errors(model, predicted: torch.Tensor, target: torch.Tensor, seen: t
 
 # %% ../nbs/17_puma_tasks.ipynb #ef2e50b3
 def _task_prompts(world, task: str, n: int) -> tuple:
-    "(prompt documents, target images [-1, 1], before objects, after objects, meta) of `n` held-out samples of `task`."
+    """(whole documents, their prompts, target images [-1, 1], the seen input images [-1, 1], before objects, after objects,
+    meta) of `n` held-out samples of `task`."""
     from unified_mllm.processor import image_to_pixels
     docs = [world.document(task, i) for i in range(n)]
     made = [next(s for s in d if isinstance(s, Img) and s.made) for d, _ in docs]
@@ -87,7 +88,8 @@ def _task_prompts(world, task: str, n: int) -> tuple:
     seen = [next((s for s in d if isinstance(s, Img) and not s.made), None) for d, _ in docs]
     before = [s.objects if s is not None and s.objects else m.objects for s, m in zip(seen, made)]
     target = torch.stack([image_to_pixels(m.image, world.size) for m in made])
-    return prompts, target, before, [m.objects for m in made], [meta for _, meta in docs]
+    pixels = torch.stack([image_to_pixels(s.image, world.size) for s in seen]) if all(s is not None for s in seen) else None
+    return [d for d, _ in docs], prompts, target, pixels, before, [m.objects for m in made], [meta for _, meta in docs]
 
 @torch.no_grad()
 def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict, dict]:
@@ -96,7 +98,6 @@ def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict, d
     decode already scores it), and `feature_mse`, the `feature_errors` of the predicted pyramids."""
     from unified_mllm.data import ShapesWorld, shapes_eval_prompts, untouched_mask
     from unified_mllm.eval import shapes_eval, diversity, psnr
-    from unified_mllm.processor import image_to_pixels
     world = ShapesWorld(model.config.image_size, seed + 10_000)
     scales = model.decoder.scales('all')
     kw = dict(guidance_scale=st['guidance_scale'], num_inference_steps=st['sample_steps'])
@@ -109,12 +110,10 @@ def evaluate_tasks(model, judge, st: dict, seed: int = 0) -> tuple[dict, dict, d
                                 **diversity(to01(a[s]), to01(b[s]))} for s in scales}
     shown['text_to_image'] = ([p['prompt'] for p in sp], None, a, b)
     for task, n in (('editing', st['n_edit']), ('colorization', st['n_cond']), ('inpainting', st['n_cond'])):
-        prompts, target, before, after, meta = _task_prompts(world, task, n)
+        docs, prompts, target, seen, before, after, meta = _task_prompts(world, task, n)
         feats = generate_features(model, prompts)
         px = decode_scales(model, feats, scales, seed, **kw)
-        seen = torch.stack([image_to_pixels(next(s for s in p if isinstance(s, Img)).image, world.size) for p in prompts])
-        tf = teacher_forced_features(model, [world.document(task, i)[0] for i in range(n)])
-        fmse[task] = feature_errors(model, feats, target, seen, teacher_forced=tf)
+        fmse[task] = feature_errors(model, feats, target, seen, teacher_forced=teacher_forced_features(model, docs))
         S = target.shape[-1]
         if task == 'editing': keep = torch.from_numpy(np.stack([untouched_mask(bf, af, S) for bf, af in zip(before, after)]))
         elif task == 'inpainting':
@@ -188,10 +187,9 @@ def task_metrics_figure(result: dict):
         ax = axs[0, -1]
         for i, (task, per) in enumerate(fmse.items()):
             sc = [int(s) for s in per]
-            ax.plot(sc, [per[s]['predicted'] for s in per], 'o-', color=f'C{i}', label=f'{task}: predicted')
-            if 'teacher_forced' in per[str(sc[0])]:
-                ax.plot(sc, [per[s]['teacher_forced'] for s in per], '^--', color=f'C{i}', alpha=0.7, label=f'{task}: teacher forced')
-            ax.plot(sc, [per[s]['input'] for s in per], 's:', color=f'C{i}', alpha=0.7, label=f'{task}: copy the input')
+            for k, style, name in (('predicted', 'o-', 'predicted'), ('teacher_forced', '^--', 'teacher forced'), ('input', 's:', 'copy the input')):
+                if k in per[str(sc[0])]:
+                    ax.plot(sc, [per[s][k] for s in per], style, color=f'C{i}', alpha=1 if k == 'predicted' else 0.7, label=f'{task}: {name}')
         ax.set_xscale('log', base=4); ax.set_yscale('log'); ax.set_xticks(sc); ax.set_xticklabels([str(s) for s in sc])
         ax.set_xlabel('scale (tokens)'); ax.set_title('pyramid MSE to the target (lower is better)', fontsize=9)
         ax.legend(fontsize=6, loc='center left', bbox_to_anchor=(1.02, 0.5))
@@ -253,8 +251,8 @@ def tasks_table(result: dict) -> str:
     lines = ['| task | metric | ' + ' | '.join(f'{s} tok' for s in sc) + ' | black image |', '|---|---|' + '---|' * (len(sc) + 1)]
     for task, per in result['tasks'].items():
         for k in per[sc[0]]:
-            fmt, b = (lambda v: f'{v:.2f}') if 'psnr' in k else (lambda v: f'{v:.3f}'), blank.get(task, {}).get(k)
-            lines.append(f'| {task} | {k} | ' + ' | '.join(fmt(per[s][k]) for s in sc) + f" | {'' if b is None else fmt(b)} |")
+            digits, b = (2 if 'psnr' in k else 3), blank.get(task, {}).get(k)
+            lines.append(f'| {task} | {k} | ' + ' | '.join(f'{per[s][k]:.{digits}f}' for s in sc) + f" | {'' if b is None else f'{b:.{digits}f}'} |")
     for task, per in result.get('feature_mse', {}).items():            # the pyramids' errors, against copying the input
         for k in per[sc[0]]: lines.append(f'| {task} | feature MSE, {k} | ' + ' | '.join(f'{per[s][k]:.3f}' for s in sc) + ' | |')
     return '\n'.join(lines)
